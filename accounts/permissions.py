@@ -1,0 +1,358 @@
+"""THE authorization module (DESIGN.md §4). Views never call guardian or check roles by hand.
+
+Grants live in django-guardian's direct foreign-key tables (``accounts.models.*UserObjectPermission``):
+
+* School-wide staff hold codenames of :data:`ROLE_PERMISSIONS` on the ``School`` object;
+* the class teacher holds ``lead_class`` on the ``SchoolClass``;
+* a subject teacher holds ``teach_group`` on the ``TeachingGroup``;
+* a substitute holds ``substitute_group`` on the group, valid only on the dates of a substitute
+  ``TeachingAssignment`` — the dates are checked here, so an expired grant gives nothing even before
+  the scheduled clean-up removes it;
+* a parent (and a student with their own login) holds ``view_diary`` on the ``Student``.
+
+Everything below answers with querysets already limited to the user's scope, and getters that raise
+``Http404`` for objects out of scope, so an outsider never learns that an object exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from journal.models import Lesson, School, SchoolClass, Student, TeachingAssignment, TeachingGroup
+
+from .models import (
+    ParentLink,
+    Role,
+    SchoolClassUserObjectPermission,
+    SchoolUserObjectPermission,
+    StaffRole,
+    StudentUserObjectPermission,
+    TeachingGroupUserObjectPermission,
+    User,
+)
+
+# What each school-wide role may do, as permissions on the School object (the table of DESIGN.md §4).
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.DIRECTOR: frozenset(
+        {
+            "view_all_journals",
+            "view_personal_data",
+            "edit_personal_data",
+            "manage_enrollment",
+            "view_reports",
+            "sign_archive",
+        }
+    ),
+    Role.DEPUTY: frozenset(
+        {
+            "view_all_journals",
+            "correct_journal",
+            "set_absence_reasons",
+            "view_personal_data",
+            "edit_personal_data",
+            "manage_enrollment",
+            "manage_year",
+            "manage_subgroups",
+            "view_reports",
+            "produce_archive",
+        }
+    ),
+    Role.ADMINISTRATOR: frozenset(
+        {
+            "view_all_journals",
+            "view_personal_data",
+            "edit_personal_data",
+            "manage_enrollment",
+            "manage_year",
+            "manage_accounts",
+            "manage_staff_accounts",
+            "view_reports",
+            "produce_archive",
+            "sign_archive",
+            "register_archive",
+            "manage_backups",
+            "view_backup_registry",
+        }
+    ),
+    Role.SECRETARY: frozenset(
+        {
+            "view_personal_data",
+            "edit_personal_data",
+            "manage_enrollment",
+            "manage_staff_accounts",
+            "register_archive",
+            "view_backup_registry",
+        }
+    ),
+    Role.TEACHER: frozenset(),
+}
+
+
+class Action(StrEnum):
+    """What a user wants to do with a journal page (group / lesson)."""
+
+    VIEW = "view"  # read the journal
+    EDIT = "edit"  # enter marks, absences, topics, homework
+    CORRECT = "correct"  # change after the fact with a reason (deputy)
+    ABSENCE_REASONS = "absence_reasons"  # set Б / У / Н (class teacher, deputy)
+
+
+class StudentAction(StrEnum):
+    DIARY = "diary"  # read the child's diary (parent, the student)
+    PERSONAL_VIEW = "personal_view"  # personal data
+    PERSONAL_EDIT = "personal_edit"
+    ENROLL = "enroll"  # admit, transfer, leave
+
+
+def _school_ids(user: User, codename: str) -> QuerySet:
+    return SchoolUserObjectPermission.objects.filter(user=user, permission__codename=codename).values(
+        "content_object_id"
+    )
+
+
+def _group_ids(user: User, codename: str) -> QuerySet:
+    return TeachingGroupUserObjectPermission.objects.filter(user=user, permission__codename=codename).values(
+        "content_object_id"
+    )
+
+
+def _led_class_ids(user: User) -> QuerySet:
+    return SchoolClassUserObjectPermission.objects.filter(user=user, permission__codename="lead_class").values(
+        "content_object_id"
+    )
+
+
+def _diary_student_ids(user: User) -> QuerySet:
+    return StudentUserObjectPermission.objects.filter(user=user, permission__codename="view_diary").values(
+        "content_object_id"
+    )
+
+
+def _groups_of_classes(class_ids: QuerySet) -> QuerySet:
+    return TeachingGroup.classes.through.objects.filter(schoolclass_id__in=class_ids).values("teachinggroup_id")
+
+
+def has_school_perm(user: User, school: School | int, codename: str) -> bool:
+    """Whether the user holds ``codename`` on the school (never a global permission)."""
+    if not user.is_authenticated:
+        return False
+    school_id = school if isinstance(school, int) else school.pk
+    return SchoolUserObjectPermission.objects.filter(
+        user=user, content_object_id=school_id, permission__codename=codename
+    ).exists()
+
+
+def schools_with_perm(user: User, codename: str) -> QuerySet[School]:
+    if not user.is_authenticated:
+        return School.objects.none()
+    return School.objects.filter(pk__in=_school_ids(user, codename))
+
+
+def schools_for(user: User) -> QuerySet[School]:
+    """Every school where the user has a staff role, a child, or is a student."""
+    if not user.is_authenticated:
+        return School.objects.none()
+    return School.objects.filter(
+        Q(pk__in=StaffRole.objects.filter(user=user).values("school_id"))
+        | Q(pk__in=ParentLink.objects.filter(parent=user).values("student__school_id"))
+        | Q(students__user=user)
+    ).distinct()
+
+
+# --- journal pages -------------------------------------------------------------------------------------
+
+
+def _active_substitution(user: User, group_ref: str, day_ref: str | None, day: dt.date | None) -> Exists:
+    subs = TeachingAssignment.objects.filter(group_id=OuterRef(group_ref), teacher=user, role="substitute")
+    if day_ref:
+        subs = subs.filter(start__lte=OuterRef(day_ref), end__gte=OuterRef(day_ref))
+    elif day:
+        subs = subs.filter(start__lte=day, end__gte=day)
+    else:  # any substitution that has not ended yet
+        subs = subs.filter(end__gte=timezone.localdate())
+    return Exists(subs)
+
+
+def groups_for(user: User, action: Action = Action.VIEW, *, on: dt.date | None = None) -> QuerySet[TeachingGroup]:
+    """Teaching groups whose journal the user may ``action``.
+
+    VIEW: every group of schools with ``view_all_journals``; own groups; every group of a led class;
+    groups substituted in (``on`` a date when given, else any substitution that has not ended).
+    EDIT: own groups and active substitutions. CORRECT: schools with ``correct_journal``.
+    ABSENCE_REASONS: groups of led classes and schools with ``set_absence_reasons``.
+    """
+    if not user.is_authenticated:
+        return TeachingGroup.objects.none()
+    substituted = Q(pk__in=_group_ids(user, "substitute_group")) & _active_substitution(user, "pk", None, on)
+    if action == Action.VIEW:
+        scope = (
+            Q(year__school_id__in=_school_ids(user, "view_all_journals"))
+            | Q(pk__in=_group_ids(user, "teach_group"))
+            | Q(pk__in=_groups_of_classes(_led_class_ids(user)))
+            | substituted
+        )
+    elif action == Action.EDIT:
+        scope = Q(pk__in=_group_ids(user, "teach_group")) | substituted
+    elif action == Action.CORRECT:
+        scope = Q(year__school_id__in=_school_ids(user, "correct_journal"))
+    elif action == Action.ABSENCE_REASONS:
+        scope = Q(year__school_id__in=_school_ids(user, "set_absence_reasons")) | Q(
+            pk__in=_groups_of_classes(_led_class_ids(user))
+        )
+    else:  # pragma: no cover - Action is closed
+        raise ValueError(action)
+    return TeachingGroup.objects.filter(scope)
+
+
+def get_group_for(user: User, pk: int, action: Action = Action.VIEW) -> TeachingGroup:
+    """The group, or 404 when it is out of the user's scope for ``action``."""
+    group = groups_for(user, action).select_related("subject", "year__school").filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+def lessons_for(user: User, action: Action = Action.VIEW) -> QuerySet[Lesson]:
+    """Lessons the user may ``action``. A substitute reaches only lessons on the substitution's dates."""
+    if not user.is_authenticated:
+        return Lesson.objects.none()
+    sub_groups = _group_ids(user, "substitute_group")
+    substituted = Q(group_id__in=sub_groups) & _active_substitution(user, "group_id", "date", None)
+    if action == Action.EDIT:
+        scope = Q(group_id__in=_group_ids(user, "teach_group")) | substituted
+    elif action == Action.VIEW:
+        scope = (
+            Q(group__year__school_id__in=_school_ids(user, "view_all_journals"))
+            | Q(group_id__in=_group_ids(user, "teach_group"))
+            | Q(group_id__in=_groups_of_classes(_led_class_ids(user)))
+            | substituted
+        )
+    else:
+        return Lesson.objects.filter(group__in=groups_for(user, action))
+    return Lesson.objects.filter(scope)
+
+
+def get_lesson_for(user: User, pk: int, action: Action = Action.VIEW) -> Lesson:
+    lesson = lessons_for(user, action).select_related("group__subject", "group__year__school").filter(pk=pk).first()
+    if lesson is None:
+        raise Http404
+    return lesson
+
+
+# --- classes and students ------------------------------------------------------------------------------
+
+
+def classes_for(user: User, *, lead_only: bool = False) -> QuerySet[SchoolClass]:
+    """Classes the user may look at as a whole: led classes, or every class of schools they oversee."""
+    if not user.is_authenticated:
+        return SchoolClass.objects.none()
+    scope = Q(pk__in=_led_class_ids(user))
+    if not lead_only:
+        scope |= Q(year__school_id__in=_school_ids(user, "view_personal_data"))
+    return SchoolClass.objects.filter(scope)
+
+
+def get_class_for(user: User, pk: int, *, lead_only: bool = False) -> SchoolClass:
+    school_class = classes_for(user, lead_only=lead_only).select_related("year__school").filter(pk=pk).first()
+    if school_class is None:
+        raise Http404
+    return school_class
+
+
+def students_for(user: User, action: StudentAction = StudentAction.DIARY) -> QuerySet[Student]:
+    """Students the user may ``action``.
+
+    DIARY: own children and oneself. PERSONAL_VIEW: the school (``view_personal_data``), the led class,
+    members of own groups (read), own children, oneself. PERSONAL_EDIT: the school
+    (``edit_personal_data``) and the led class. ENROLL: the school (``manage_enrollment``).
+    """
+    if not user.is_authenticated:
+        return Student.objects.none()
+    led_students = Q(enrollments__school_class_id__in=_led_class_ids(user))
+    if action == StudentAction.DIARY:
+        scope = Q(pk__in=_diary_student_ids(user))
+    elif action == StudentAction.PERSONAL_VIEW:
+        scope = (
+            Q(school_id__in=_school_ids(user, "view_personal_data"))
+            | led_students
+            | Q(memberships__group_id__in=_group_ids(user, "teach_group"))
+            | Q(pk__in=_diary_student_ids(user))
+        )
+    elif action == StudentAction.PERSONAL_EDIT:
+        scope = Q(school_id__in=_school_ids(user, "edit_personal_data")) | led_students
+    elif action == StudentAction.ENROLL:
+        scope = Q(school_id__in=_school_ids(user, "manage_enrollment"))
+    else:  # pragma: no cover
+        raise ValueError(action)
+    return Student.objects.filter(pk__in=Student.objects.filter(scope).values("pk"))
+
+
+def get_student_for(user: User, pk: int, action: StudentAction = StudentAction.DIARY) -> Student:
+    student = students_for(user, action).select_related("school").filter(pk=pk).first()
+    if student is None:
+        raise Http404
+    return student
+
+
+# --- who the user is, for the home page ---------------------------------------------------------------
+
+
+@dataclass
+class UserRoles:
+    """The roles a user holds, school by school; the home page shows one panel per role."""
+
+    staff: dict[int, set[str]] = field(default_factory=dict)  # school id → {"director", …}
+    schools: dict[int, School] = field(default_factory=dict)
+    teaches: bool = False
+    substitutes: bool = False
+    led_class_ids: list[int] = field(default_factory=list)
+    child_ids: list[int] = field(default_factory=list)
+    student_id: int | None = None
+
+    def has(self, role: str) -> bool:
+        return any(role in roles for roles in self.staff.values())
+
+    @property
+    def is_parent(self) -> bool:
+        return bool(self.child_ids)
+
+    @property
+    def is_student(self) -> bool:
+        return self.student_id is not None
+
+    @property
+    def is_class_teacher(self) -> bool:
+        return bool(self.led_class_ids)
+
+
+def roles_of(user: User, *, today: dt.date | None = None) -> UserRoles:
+    """Everything the home page needs to know about who the user is, in a handful of queries."""
+    roles = UserRoles()
+    if not user.is_authenticated:
+        return roles
+    for staff_role in StaffRole.objects.filter(user=user).select_related("school"):
+        roles.staff.setdefault(staff_role.school_id, set()).add(staff_role.role)
+        roles.schools[staff_role.school_id] = staff_role.school
+    group_perms = set(
+        TeachingGroupUserObjectPermission.objects.filter(user=user).values_list("permission__codename", flat=True)
+    )
+    roles.teaches = "teach_group" in group_perms
+    if "substitute_group" in group_perms:
+        subs = TeachingAssignment.objects.filter(teacher=user, role="substitute")
+        if today:
+            subs = subs.filter(end__gte=today)
+        roles.substitutes = subs.exists()
+    roles.led_class_ids = list(_led_class_ids(user).values_list("content_object_id", flat=True))
+    roles.child_ids = list(
+        ParentLink.objects.filter(parent=user, student__in=_diary_student_ids(user)).values_list("student_id", flat=True)
+    )
+    student = Student.objects.filter(user=user).values_list("pk", "school_id").first()
+    if student:
+        roles.student_id = student[0]
+    return roles
