@@ -161,20 +161,23 @@ def substitution_end(*, actor: User | None, assignment: TeachingAssignment, end:
 
 
 def substitutions_expire(*, today: dt.date | None = None) -> int:
-    """Remove ``substitute_group`` grants whose substitutions have all ended. Idempotent; returns the count."""
+    """Remove ``substitute_group`` grants whose substitutions have all ended. Idempotent; returns the count.
+
+    The authorization module already ignores a grant outside its dates; this keeps the table honest.
+    """
     from .models import TeachingGroupUserObjectPermission
 
     today = today or dt.date.today()
-    live = TeachingAssignment.objects.filter(role=AssignmentRole.SUBSTITUTE, end__gte=today)
-    stale = TeachingGroupUserObjectPermission.objects.filter(permission__codename="substitute_group").exclude(
-        Q(user_id__in=live.values("teacher_id")) & Q(content_object_id__in=live.values("group_id"))
+    live = set(
+        TeachingAssignment.objects.filter(role=AssignmentRole.SUBSTITUTE, end__gte=today).values_list(
+            "teacher_id", "group_id"
+        )
     )
-    count = 0
-    for grant in stale.select_related("user", "content_object"):
-        if not live.filter(teacher=grant.user, group=grant.content_object).exists():
-            grant.delete()
-            count += 1
-    return count
+    grants = TeachingGroupUserObjectPermission.objects.filter(permission__codename="substitute_group")
+    stale = [pk for pk, user_id, group_id in grants.values_list("pk", "user_id", "content_object_id")
+             if (user_id, group_id) not in live]
+    TeachingGroupUserObjectPermission.objects.filter(pk__in=stale).delete()
+    return len(stale)
 
 
 # --- parents and students' own logins -------------------------------------------------------------------
