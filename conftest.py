@@ -66,9 +66,7 @@ def browser() -> Iterator[Any]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS
-            )
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS)
             yield chromium
             chromium.close()
 
@@ -388,23 +386,11 @@ def outsider(other_school: Any) -> Any:
     return _staff(other_school, "deputy", "outsider", last_name="Чужой", first_name="Виктор")
 
 
-PERSONAS = (
-    "director",
-    "deputy",
-    "administrator",
-    "secretary",
-    "class_teacher",
-    "teacher",
-    "substitute",
-    "parent",
-    "student_user",
-    "outsider",
-)
-
-
 @pytest.fixture
 def everyone(request: pytest.FixtureRequest, other_student: Any, outsider_student: Any) -> dict[str, Any]:
     """Every persona at once (persona name → user), so no test passes just because a grant is missing."""
+    from accounts.tests.factories import PERSONAS
+
     return {name: request.getfixturevalue(name) for name in PERSONAS}
 
 
@@ -415,9 +401,7 @@ def make_lesson(group: Any) -> Callable[..., Any]:
 
     from journal.tests.factories import LessonFactory
 
-    def make(
-        date: dt.date = dt.date(2026, 9, 14), number: int = 1, group: Any = group, **fields: Any
-    ) -> Any:
+    def make(date: dt.date = dt.date(2026, 9, 14), number: int = 1, group: Any = group, **fields: Any) -> Any:
         return LessonFactory(group=group, date=date, number=number, **fields)
 
     return make

@@ -99,6 +99,7 @@ class Action(StrEnum):
 
     VIEW = "view"  # read the journal
     EDIT = "edit"  # enter marks, absences, topics, homework
+    PERIOD_MARKS = "period_marks"  # set quarter / half / year marks (main teacher only)
     CORRECT = "correct"  # change after the fact with a reason (deputy)
     ABSENCE_REASONS = "absence_reasons"  # set Б / У / Н (class teacher, deputy)
 
@@ -168,37 +169,50 @@ def schools_for(user: User) -> QuerySet[School]:
 # --- journal pages -------------------------------------------------------------------------------------
 
 
-def _active_substitution(user: User, group_ref: str, day_ref: str | None, day: dt.date | None) -> Exists:
-    subs = TeachingAssignment.objects.filter(group_id=OuterRef(group_ref), teacher=user, role="substitute")
-    if day_ref:
-        subs = subs.filter(start__lte=OuterRef(day_ref), end__gte=OuterRef(day_ref))
-    elif day:
-        subs = subs.filter(start__lte=day, end__gte=day)
-    else:  # any substitution that has not ended yet
-        subs = subs.filter(end__gte=timezone.localdate())
-    return Exists(subs)
+def _assigned(user: User, group_ref: str, role: str, *, day_ref: str | None = None, day: dt.date | None = None) -> Exists:
+    """An EXISTS over the user's teaching assignments of ``role`` to the outer group, valid on a date:
+    the outer row's ``day_ref`` column (a lesson's date), else ``day``, else today in the active time zone.
+    This is where a grant's dates are checked, so an ended or future assignment gives nothing."""
+    day_value = OuterRef(day_ref) if day_ref else (day or timezone.localdate())
+    return Exists(
+        TeachingAssignment.objects.filter(group_id=OuterRef(group_ref), teacher=user, role=role, start__lte=day_value)
+        .filter(Q(end__isnull=True) | Q(end__gte=day_value))
+    )
+
+
+def _teaches(user: User, group_ref: str, on: dt.date | None) -> Q:
+    """Main teacher of the group, on ``on`` (default today)."""
+    return Q(**{f"{group_ref}__in": _group_ids(user, "teach_group")}) & Q(_assigned(user, group_ref, "main", day=on))
+
+
+def _substitutes(user: User, group_ref: str, *, day_ref: str | None = None, on: dt.date | None = None) -> Q:
+    """Substitute in the group on the given date (a lesson's own date when ``day_ref`` is set)."""
+    return Q(**{f"{group_ref}__in": _group_ids(user, "substitute_group")}) & Q(
+        _assigned(user, group_ref, "substitute", day_ref=day_ref, day=on)
+    )
 
 
 def groups_for(user: User, action: Action = Action.VIEW, *, on: dt.date | None = None) -> QuerySet[TeachingGroup]:
-    """Teaching groups whose journal the user may ``action``.
+    """Teaching groups whose journal the user may ``action`` (``on`` a date; today by default).
 
-    VIEW: every group of schools with ``view_all_journals``; own groups; every group of a led class;
-    groups substituted in (``on`` a date when given, else any substitution that has not ended).
-    EDIT: own groups and active substitutions. CORRECT: schools with ``correct_journal``.
-    ABSENCE_REASONS: groups of led classes and schools with ``set_absence_reasons``.
+    VIEW: every group of schools with ``view_all_journals``; groups the user teaches; every group of a
+    led class. (A substitute reads only the lessons substituted: see :func:`lessons_for`.)
+    EDIT: groups the user teaches, and groups with a substitution on that date.
+    PERIOD_MARKS: groups the user teaches (never a substitute, DESIGN.md §4).
+    CORRECT: schools with ``correct_journal``. ABSENCE_REASONS: led classes, ``set_absence_reasons``.
     """
     if not user.is_authenticated:
         return TeachingGroup.objects.none()
-    substituted = Q(pk__in=_group_ids(user, "substitute_group")) & _active_substitution(user, "pk", None, on)
     if action == Action.VIEW:
         scope = (
             Q(year__school_id__in=_school_ids(user, "view_all_journals"))
-            | Q(pk__in=_group_ids(user, "teach_group"))
+            | _teaches(user, "pk", on)
             | Q(pk__in=_groups_of_classes(_led_class_ids(user)))
-            | substituted
         )
     elif action == Action.EDIT:
-        scope = Q(pk__in=_group_ids(user, "teach_group")) | substituted
+        scope = _teaches(user, "pk", on) | _substitutes(user, "pk", on=on)
+    elif action == Action.PERIOD_MARKS:
+        scope = _teaches(user, "pk", on)
     elif action == Action.CORRECT:
         scope = Q(year__school_id__in=_school_ids(user, "correct_journal"))
     elif action == Action.ABSENCE_REASONS:
@@ -219,17 +233,20 @@ def get_group_for(user: User, pk: int, action: Action = Action.VIEW) -> Teaching
 
 
 def lessons_for(user: User, action: Action = Action.VIEW) -> QuerySet[Lesson]:
-    """Lessons the user may ``action``. A substitute reaches only lessons on the substitution's dates."""
+    """Lessons the user may ``action``. A substitute reaches (reads and edits) only the lessons dated
+    inside their substitution; a main teacher reads every lesson of a group they teach today and edits
+    those dated inside their assignment."""
     if not user.is_authenticated:
         return Lesson.objects.none()
-    sub_groups = _group_ids(user, "substitute_group")
-    substituted = Q(group_id__in=sub_groups) & _active_substitution(user, "group_id", "date", None)
+    substituted = _substitutes(user, "group_id", day_ref="date")
     if action == Action.EDIT:
-        scope = Q(group_id__in=_group_ids(user, "teach_group")) | substituted
+        # Assigned today, and the lesson itself dated inside the assignment: a teacher who takes a
+        # group over mid-year does not rewrite the predecessor's lessons (that is a deputy's correction).
+        scope = (_teaches(user, "group_id", None) & Q(_assigned(user, "group_id", "main", day_ref="date"))) | substituted
     elif action == Action.VIEW:
         scope = (
             Q(group__year__school_id__in=_school_ids(user, "view_all_journals"))
-            | Q(group_id__in=_group_ids(user, "teach_group"))
+            | _teaches(user, "group_id", None)
             | Q(group_id__in=_groups_of_classes(_led_class_ids(user)))
             | substituted
         )
@@ -274,7 +291,13 @@ def students_for(user: User, action: StudentAction = StudentAction.DIARY) -> Que
     """
     if not user.is_authenticated:
         return Student.objects.none()
-    led_students = Q(enrollments__school_class_id__in=_led_class_ids(user))
+    today = timezone.localdate()
+    # Students enrolled in a led class today (one Q, so the three conditions bind to the same enrollment).
+    led_students = Q(
+        Q(enrollments__end__isnull=True) | Q(enrollments__end__gte=today),
+        enrollments__school_class_id__in=_led_class_ids(user),
+        enrollments__start__lte=today,
+    )
     if action == StudentAction.DIARY:
         scope = Q(pk__in=_diary_student_ids(user))
     elif action == StudentAction.PERSONAL_VIEW:

@@ -101,7 +101,7 @@ class Mark(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["column", "student"], name="mark_unique_per_column"),
             models.CheckConstraint(
-                condition=(Q(code="") & Q(value__gte=1, value__lte=5)) | (~Q(code="") & Q(value__isnull=True)),
+                condition=(Q(code="") & Q(value__isnull=False, value__gte=1, value__lte=5)) | (~Q(code="") & Q(value__isnull=True)),
                 name="mark_value_or_code",
             ),
             models.CheckConstraint(
@@ -152,7 +152,7 @@ class PeriodMark(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["group", "student", "period"], name="period_mark_unique"),
             models.CheckConstraint(
-                condition=(Q(code="") & Q(value__gte=1, value__lte=5)) | (~Q(code="") & Q(value__isnull=True)),
+                condition=(Q(code="") & Q(value__isnull=False, value__gte=1, value__lte=5)) | (~Q(code="") & Q(value__isnull=True)),
                 name="period_mark_value_or_code",
             ),
         ]

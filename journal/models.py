@@ -156,6 +156,10 @@ class Holiday(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.start:%d.%m}–{self.end:%d.%m})"
 
+    def clean(self) -> None:
+        if self.year_id and self.start and self.end and not (self.year.start <= self.start and self.end <= self.year.end):
+            raise ValidationError(_("The holiday must lie inside its academic year."))
+
     def applies_to_grade(self, grade: int) -> bool:
         return (self.grade_from is None or grade >= self.grade_from) and (self.grade_to is None or grade <= self.grade_to)
 

@@ -91,7 +91,10 @@ def enrollment_end(
     enrollment.end_order_number = order_number
     enrollment.save(update_fields=["end", "end_reason", "end_order_number"])
     GroupMembership.objects.filter(
-        student=enrollment.student, group__classes=enrollment.school_class, end__isnull=True, start__lte=end
+        Q(end__isnull=True) | Q(end__gt=end),
+        student=enrollment.student,
+        group__classes=enrollment.school_class,
+        start__lte=end,
     ).update(end=end)
     GroupMembership.objects.filter(
         student=enrollment.student, group__classes=enrollment.school_class, start__gt=end

@@ -4,7 +4,8 @@ relies on the services' checks):
 * one student's enrollments never overlap; nor do two memberships of one student in one group
   (exclusion constraints over date ranges, btree_gist);
 * a study period and a holiday lie inside their academic year; a lesson's date lies inside its group's
-  academic year (constraint triggers; the year's own dates cannot shrink past them either).
+  academic year (constraint triggers; neither the year's own dates nor a group's year can change so as
+  to leave them outside).
 """
 
 from django.db import migrations
@@ -50,6 +51,19 @@ END $$;
 CREATE CONSTRAINT TRIGGER lesson_inside_year AFTER INSERT OR UPDATE OF date, group_id ON journal_lesson
     DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION journal_check_lesson_in_year();
 
+CREATE FUNCTION journal_check_group_year_keeps_lessons() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM journal_lesson l JOIN journal_academicyear y ON y.id = NEW.year_id
+                WHERE l.group_id = NEW.id AND (l.date < y.start OR l.date > y."end")) THEN
+        RAISE EXCEPTION 'teaching group % cannot move to year %: its lessons would lie outside it', NEW.id, NEW.year_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_inside_year';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE CONSTRAINT TRIGGER teachinggroup_keeps_lessons AFTER UPDATE OF year_id ON journal_teachinggroup
+    DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION journal_check_group_year_keeps_lessons();
+
 CREATE FUNCTION journal_check_year_keeps_contents() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM journal_studyperiod p WHERE p.year_id = NEW.id AND (p.start < NEW.start OR p."end" > NEW."end"))
@@ -67,6 +81,8 @@ CREATE CONSTRAINT TRIGGER academicyear_keeps_contents AFTER UPDATE OF start, "en
 """
 
 BACKWARD = r"""
+DROP TRIGGER IF EXISTS teachinggroup_keeps_lessons ON journal_teachinggroup;
+DROP FUNCTION IF EXISTS journal_check_group_year_keeps_lessons();
 DROP TRIGGER IF EXISTS academicyear_keeps_contents ON journal_academicyear;
 DROP FUNCTION IF EXISTS journal_check_year_keeps_contents();
 DROP TRIGGER IF EXISTS lesson_inside_year ON journal_lesson;
