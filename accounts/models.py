@@ -56,7 +56,9 @@ class Role(models.TextChoices):
 class StaffRole(models.Model):
     """A user's staff role in one school. A teacher may work in two schools: two rows."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="staff_roles", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="staff_roles", verbose_name=_("user")
+    )
     school = models.ForeignKey(School, models.CASCADE, related_name="staff_roles", verbose_name=_("school"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     position = models.CharField(_("position"), max_length=200, blank=True)
@@ -81,7 +83,9 @@ class Relation(models.TextChoices):
 
 
 class ParentLink(models.Model):
-    parent = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="children_links", verbose_name=_("parent"))
+    parent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="children_links", verbose_name=_("parent")
+    )
     student = models.ForeignKey(Student, models.CASCADE, related_name="parent_links", verbose_name=_("student"))
     relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices, default=Relation.MOTHER)
 
@@ -101,9 +105,7 @@ class Consent(models.Model):
     given_by = models.CharField(_("legal representative"), max_length=300)
     given_on = models.DateField(_("date of written consent"), null=True, blank=True)
     refused_on = models.DateField(_("date of refusal"), null=True, blank=True)
-    electronic_access_refused = models.BooleanField(
-        _("electronic diary refused (paper extract)"), default=False
-    )
+    electronic_access_refused = models.BooleanField(_("electronic diary refused (paper extract)"), default=False)
     note = models.CharField(_("document"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
@@ -127,7 +129,9 @@ class Consent(models.Model):
 class LoginEvent(models.Model):
     """One successful login: the activity report (R22) and parents' participation (R20) count these."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="login_events", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="login_events", verbose_name=_("user")
+    )
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)

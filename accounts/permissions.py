@@ -169,14 +169,17 @@ def schools_for(user: User) -> QuerySet[School]:
 # --- journal pages -------------------------------------------------------------------------------------
 
 
-def _assigned(user: User, group_ref: str, role: str, *, day_ref: str | None = None, day: dt.date | None = None) -> Exists:
+def _assigned(
+    user: User, group_ref: str, role: str, *, day_ref: str | None = None, day: dt.date | None = None
+) -> Exists:
     """An EXISTS over the user's teaching assignments of ``role`` to the outer group, valid on a date:
     the outer row's ``day_ref`` column (a lesson's date), else ``day``, else today in the active time zone.
     This is where a grant's dates are checked, so an ended or future assignment gives nothing."""
     day_value = OuterRef(day_ref) if day_ref else (day or timezone.localdate())
     return Exists(
-        TeachingAssignment.objects.filter(group_id=OuterRef(group_ref), teacher=user, role=role, start__lte=day_value)
-        .filter(Q(end__isnull=True) | Q(end__gte=day_value))
+        TeachingAssignment.objects.filter(
+            group_id=OuterRef(group_ref), teacher=user, role=role, start__lte=day_value
+        ).filter(Q(end__isnull=True) | Q(end__gte=day_value))
     )
 
 
@@ -242,7 +245,9 @@ def lessons_for(user: User, action: Action = Action.VIEW) -> QuerySet[Lesson]:
     if action == Action.EDIT:
         # Assigned today, and the lesson itself dated inside the assignment: a teacher who takes a
         # group over mid-year does not rewrite the predecessor's lessons (that is a deputy's correction).
-        scope = (_teaches(user, "group_id", None) & Q(_assigned(user, "group_id", "main", day_ref="date"))) | substituted
+        scope = (
+            _teaches(user, "group_id", None) & Q(_assigned(user, "group_id", "main", day_ref="date"))
+        ) | substituted
     elif action == Action.VIEW:
         scope = (
             Q(group__year__school_id__in=_school_ids(user, "view_all_journals"))
@@ -373,7 +378,9 @@ def roles_of(user: User, *, today: dt.date | None = None) -> UserRoles:
         roles.substitutes = subs.exists()
     roles.led_class_ids = list(_led_class_ids(user).values_list("content_object_id", flat=True))
     roles.child_ids = list(
-        ParentLink.objects.filter(parent=user, student__in=_diary_student_ids(user)).values_list("student_id", flat=True)
+        ParentLink.objects.filter(parent=user, student__in=_diary_student_ids(user)).values_list(
+            "student_id", flat=True
+        )
     )
     student = Student.objects.filter(user=user).values_list("pk", "school_id").first()
     if student:

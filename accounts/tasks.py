@@ -5,7 +5,7 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="accounts.expire_substitutions")
-def expire_substitutions() -> int:
-    """Remove the journal access of substitutes whose substitutions have ended (R12)."""
-    return services.substitutions_expire()
+@shared_task(name="accounts.expire_assignments")
+def expire_assignments() -> int:
+    """Remove the journal access of teachers and substitutes whose assignments have ended (R12)."""
+    return services.assignments_expire()

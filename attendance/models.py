@@ -29,9 +29,7 @@ class Absence(models.Model):
     student = models.ForeignKey(Student, models.CASCADE, related_name="absences", verbose_name=_("student"))
     kind = models.CharField(_("kind"), max_length=6, choices=AbsenceKind.choices, default=AbsenceKind.ABSENT)
     minutes_late = models.PositiveSmallIntegerField(_("minutes late"), null=True, blank=True)
-    reason = models.CharField(
-        _("reason"), max_length=10, choices=AbsenceReason.choices, default=AbsenceReason.UNKNOWN
-    )
+    reason = models.CharField(_("reason"), max_length=10, choices=AbsenceReason.choices, default=AbsenceReason.UNKNOWN)
     note = models.CharField(_("document"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("marked by")

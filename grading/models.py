@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from journal.models import Lesson, School, StudyPeriod, Student, Subject, TeachingGroup
+from journal.models import Lesson, School, Student, StudyPeriod, Subject, TeachingGroup
 
 
 class WorkType(models.Model):
@@ -101,7 +101,8 @@ class Mark(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["column", "student"], name="mark_unique_per_column"),
             models.CheckConstraint(
-                condition=(Q(code="") & Q(value__isnull=False, value__gte=1, value__lte=5)) | (~Q(code="") & Q(value__isnull=True)),
+                condition=(Q(code="") & Q(value__isnull=False, value__gte=1, value__lte=5))
+                | (~Q(code="") & Q(value__isnull=True)),
                 name="mark_value_or_code",
             ),
             models.CheckConstraint(
@@ -152,7 +153,8 @@ class PeriodMark(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["group", "student", "period"], name="period_mark_unique"),
             models.CheckConstraint(
-                condition=(Q(code="") & Q(value__isnull=False, value__gte=1, value__lte=5)) | (~Q(code="") & Q(value__isnull=True)),
+                condition=(Q(code="") & Q(value__isnull=False, value__gte=1, value__lte=5))
+                | (~Q(code="") & Q(value__isnull=True)),
                 name="period_mark_value_or_code",
             ),
         ]
@@ -202,10 +204,22 @@ class JournalEvent(models.Model):
     object_type = models.CharField(_("object"), max_length=14, choices=EventObject.choices)
     object_id = models.BigIntegerField(_("object id"))
     lesson = models.ForeignKey(
-        Lesson, models.DO_NOTHING, null=True, blank=True, db_constraint=False, related_name="+", verbose_name=_("lesson")
+        Lesson,
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("lesson"),
     )
     student = models.ForeignKey(
-        Student, models.DO_NOTHING, null=True, blank=True, db_constraint=False, related_name="+", verbose_name=_("student")
+        Student,
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("student"),
     )
     old = models.JSONField(_("before"), null=True, blank=True)
     new = models.JSONField(_("after"), null=True, blank=True)

@@ -157,11 +157,18 @@ class Holiday(models.Model):
         return f"{self.name} ({self.start:%d.%m}–{self.end:%d.%m})"
 
     def clean(self) -> None:
-        if self.year_id and self.start and self.end and not (self.year.start <= self.start and self.end <= self.year.end):
+        if (
+            self.year_id
+            and self.start
+            and self.end
+            and not (self.year.start <= self.start and self.end <= self.year.end)
+        ):
             raise ValidationError(_("The holiday must lie inside its academic year."))
 
     def applies_to_grade(self, grade: int) -> bool:
-        return (self.grade_from is None or grade >= self.grade_from) and (self.grade_to is None or grade <= self.grade_to)
+        return (self.grade_from is None or grade >= self.grade_from) and (
+            self.grade_to is None or grade <= self.grade_to
+        )
 
 
 class SchoolClass(models.Model):
@@ -282,9 +289,7 @@ class Enrollment(models.Model):
     """
 
     student = models.ForeignKey(Student, models.CASCADE, related_name="enrollments", verbose_name=_("student"))
-    school_class = models.ForeignKey(
-        SchoolClass, models.PROTECT, related_name="enrollments", verbose_name=_("class")
-    )
+    school_class = models.ForeignKey(SchoolClass, models.PROTECT, related_name="enrollments", verbose_name=_("class"))
     start = models.DateField(_("from"))
     end = models.DateField(_("to"), null=True, blank=True)
     reason = models.CharField(
@@ -332,9 +337,7 @@ class Subject(models.Model):
     school = models.ForeignKey(School, models.CASCADE, related_name="subjects", verbose_name=_("school"))
     name = models.CharField(_("name"), max_length=200)
     short_name = models.CharField(_("short name"), max_length=30)
-    assessment = models.CharField(
-        _("assessment"), max_length=10, choices=Assessment.choices, default=Assessment.GRADED
-    )
+    assessment = models.CharField(_("assessment"), max_length=10, choices=Assessment.choices, default=Assessment.GRADED)
     kind = models.CharField(_("kind"), max_length=16, choices=SubjectKind.choices, default=SubjectKind.REGULAR)
     allows_double_mark = models.BooleanField(
         _("two marks in one cell"), default=False, help_text=_("«4/3» for Russian language and literature (R2)")
@@ -446,9 +449,7 @@ class TeachingAssignment(models.Model):
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gte=models.F("start")), name="assignment_start_before_end"
             ),
-            models.CheckConstraint(
-                condition=Q(role="main") | Q(end__isnull=False), name="substitution_has_end"
-            ),
+            models.CheckConstraint(condition=Q(role="main") | Q(end__isnull=False), name="substitution_has_end"),
         ]
         indexes = [
             models.Index(fields=["teacher", "start", "end"], name="assignment_teacher_dates"),

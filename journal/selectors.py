@@ -84,7 +84,9 @@ class DayLesson:
         return self.lesson.topic if self.lesson else ""
 
 
-def _day_lessons(groups: QuerySet[TeachingGroup], day: dt.date, substituted: set[int], me: User | None) -> list[DayLesson]:
+def _day_lessons(
+    groups: QuerySet[TeachingGroup], day: dt.date, substituted: set[int], me: User | None
+) -> list[DayLesson]:
     slots = (
         TimetableSlot.objects.filter(_valid_on(day), group__in=groups, weekday=day.isoweekday())
         .select_related("group__subject", "group__year")
@@ -121,9 +123,9 @@ def teacher_day(user: User, day: dt.date) -> list[DayLesson]:
     """The teacher's lessons on ``day`` from the timetable: own groups and substitutions on that date."""
     groups = groups_for(user, Action.EDIT, on=day)
     substituted = set(
-        TeachingAssignment.objects.filter(
-            teacher=user, role="substitute", start__lte=day, end__gte=day
-        ).values_list("group_id", flat=True)
+        TeachingAssignment.objects.filter(teacher=user, role="substitute", start__lte=day, end__gte=day).values_list(
+            "group_id", flat=True
+        )
     )
     return _day_lessons(groups, day, substituted, user)
 
@@ -209,7 +211,8 @@ def led_classes(user: User, day: dt.date) -> list[ClassSummary]:
         .annotate(
             n_students=Count(
                 "enrollments",
-                filter=Q(enrollments__start__lte=day) & (Q(enrollments__end__isnull=True) | Q(enrollments__end__gte=day)),
+                filter=Q(enrollments__start__lte=day)
+                & (Q(enrollments__end__isnull=True) | Q(enrollments__end__gte=day)),
             )
         )
         .order_by("grade", "letter")
@@ -267,9 +270,7 @@ def school_glance(school: School, day: dt.date) -> SchoolGlance:
         periods=list(StudyPeriod.objects.filter(year=year, start__lte=day, end__gte=day)) if year else [],
         holidays=holidays_on(school.pk, day),
     )
-    roles = dict(
-        StaffRole.objects.filter(school=school).values_list("role").annotate(n=Count("user", distinct=True))
-    )
+    roles = dict(StaffRole.objects.filter(school=school).values_list("role").annotate(n=Count("user", distinct=True)))
     glance.staff_by_role = {Role(r).label: n for r, n in roles.items()}
     glance.teachers = roles.get(Role.TEACHER, 0)
     if year is None:

@@ -72,7 +72,12 @@ def enrollment_admit(
 
 @transaction.atomic
 def enrollment_end(
-    *, actor, enrollment: Enrollment, end: dt.date, reason: str, order_number: str = ""  # noqa: ANN001
+    *,
+    actor,
+    enrollment: Enrollment,
+    end: dt.date,
+    reason: str,
+    order_number: str = "",  # noqa: ANN001
 ) -> Enrollment:
     """Close the enrollment on ``end`` (the last day in the class) and every open membership of the
     student in groups of that class. Nothing is deleted: the journal keeps the student up to ``end``."""
@@ -104,10 +109,17 @@ def enrollment_end(
 
 @transaction.atomic
 def enrollment_transfer(
-    *, actor, student: Student, to_class: SchoolClass, on: dt.date, order_number: str = ""  # noqa: ANN001
+    *,
+    actor,
+    student: Student,
+    to_class: SchoolClass,
+    on: dt.date,
+    order_number: str = "",  # noqa: ANN001
 ) -> Enrollment:
     """Move the student to ``to_class`` from ``on``: the old enrollment ends the day before."""
-    current = Enrollment.objects.filter(student=student, start__lt=on).filter(Q(end__isnull=True) | Q(end__gte=on)).first()
+    current = (
+        Enrollment.objects.filter(student=student, start__lt=on).filter(Q(end__isnull=True) | Q(end__gte=on)).first()
+    )
     if current is None:
         raise ValidationError(_("The student is not enrolled in any class on that date."))
     if current.school_class_id == to_class.pk:

@@ -19,18 +19,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 if DJANGO_ENV not in {"development", "production", "test"}:
-    raise ImproperlyConfigured(
-        f"DJANGO_ENV must be 'development', 'production' or 'test', not {DJANGO_ENV!r}."
-    )
+    raise ImproperlyConfigured(f"DJANGO_ENV must be 'development', 'production' or 'test', not {DJANGO_ENV!r}.")
 PRODUCTION = DJANGO_ENV == "production"
 
 
 def _required(name: str) -> str:
     value = env.str(name, default="").strip()
     if not value:
-        raise ImproperlyConfigured(
-            f"DJANGO_ENV=production needs the {name} environment variable to be set."
-        )
+        raise ImproperlyConfigured(f"DJANGO_ENV=production needs the {name} environment variable to be set.")
     return value
 
 
@@ -167,8 +163,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {
-    # Substitutes lose access once their substitution has ended (DESIGN.md §4, R12).
-    "expire-substitutions": {"task": "accounts.expire_substitutions", "schedule": 60 * 60},
+    # Substitutes and teachers lose access once their assignment has ended (DESIGN.md §4, R12).
+    "expire-assignments": {"task": "accounts.expire_assignments", "schedule": 60 * 60},
 }
 
 if REDIS_URL:

@@ -225,16 +225,16 @@ def test_a_substitution_of_another_school_is_refused(group, outsider):
 
 
 def test_expiry_keeps_grants_while_the_substitution_lasts(substitute, group):
-    assert services.substitutions_expire(today=SUBSTITUTION_START) == 0
-    assert services.substitutions_expire(today=SUBSTITUTION_END) == 0
+    assert services.assignments_expire(today=SUBSTITUTION_START) == 0
+    assert services.assignments_expire(today=SUBSTITUTION_END) == 0
     assert grants(substitute) == {("group", group.pk, "substitute_group")}
 
 
 def test_expiry_removes_ended_substitutions_and_is_idempotent(substitute, teacher, group, lessons):
-    assert services.substitutions_expire(today=SUBSTITUTION_END + DAY) == 1
+    assert services.assignments_expire(today=SUBSTITUTION_END + DAY) == 1
     assert grants(substitute) == set()
     assert not lessons_for(substitute, Action.EDIT).exists()
-    assert services.substitutions_expire(today=SUBSTITUTION_END + DAY) == 0
+    assert services.assignments_expire(today=SUBSTITUTION_END + DAY) == 0
     # The main teacher's grant is not a substitution and stays.
     assert grants(teacher) == {("group", group.pk, "teach_group")}
 
@@ -243,9 +243,9 @@ def test_expiry_keeps_a_grant_while_another_substitution_in_the_group_lasts(subs
     services.substitution_start(
         actor=None, group=group, substitute=substitute, start=dt.date(2026, 12, 7), end=dt.date(2026, 12, 11)
     )
-    assert services.substitutions_expire(today=SUBSTITUTION_END + DAY) == 0
+    assert services.assignments_expire(today=SUBSTITUTION_END + DAY) == 0
     assert grants(substitute) == {("group", group.pk, "substitute_group")}
-    assert services.substitutions_expire(today=dt.date(2026, 12, 12)) == 1
+    assert services.assignments_expire(today=dt.date(2026, 12, 12)) == 1
 
 
 def test_ending_a_substitution_before_it_started_removes_it(school, group):
@@ -304,3 +304,21 @@ def test_taking_a_students_login_away_removes_the_diary(student_user, student):
     student.refresh_from_db()
     assert student.user is None
     assert grants(student_user) == set()
+
+
+def test_expiry_removes_the_grant_of_an_ended_main_assignment(teacher, group):
+    assignment = group.assignments.get(teacher=teacher, role="main")
+    assignment.end = dt.date(2026, 12, 31)
+    assignment.save(update_fields=["end"])
+    assert services.assignments_expire(today=dt.date(2026, 12, 31)) == 0
+    assert grants(teacher) == {("group", group.pk, "teach_group")}
+    assert services.assignments_expire(today=dt.date(2027, 1, 1)) == 1
+    assert grants(teacher) == set()
+    assert services.assignments_expire(today=dt.date(2027, 1, 1)) == 0
+
+
+def test_a_role_grant_takes_a_bounded_number_of_queries(school, django_assert_max_num_queries):
+    user = UserFactory()
+    with django_assert_max_num_queries(12):
+        services.staff_role_grant(actor=None, user=user, school=school, role=Role.DEPUTY)
+    assert grants(user) == {("school", school.pk, codename) for codename in ROLE_PERMISSIONS[Role.DEPUTY]}

@@ -58,7 +58,9 @@ def test_teacher_logs_in_and_sees_todays_lessons(page, live_server):
     teacher_assign(actor=None, group=history, teacher=colleague, start=year.start)
     substitution_start(actor=None, group=history, substitute=teacher, start=today, end=today, replaces=colleague)
     if today.isoweekday() <= 6:
-        TimetableSlot.objects.create(group=math, weekday=today.isoweekday(), number=2, room="214", valid_from=year.start)
+        TimetableSlot.objects.create(
+            group=math, weekday=today.isoweekday(), number=2, room="214", valid_from=year.start
+        )
     Lesson.objects.create(group=math, date=today, number=2, teacher=teacher, status=LessonStatus.PLANNED)
     Lesson.objects.create(
         group=history, date=today, number=4, teacher=teacher, is_substitution=True, status=LessonStatus.PLANNED
