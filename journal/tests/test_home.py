@@ -108,5 +108,5 @@ def test_home_page_queries_are_bounded(demo_db, username, django_assert_max_num_
     client = Client()
     client.login(username=username, password="demo12345")
     client.get("/", {"day": DAY.isoformat()})  # warm the session's cached time zone
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(25):
         assert client.get("/", {"day": DAY.isoformat()}).status_code == 200
