@@ -6,13 +6,12 @@ Each selector runs a fixed number of queries, whatever the size of the school (g
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
-from accounts.models import LoginEvent, ParentLink, Role, StaffRole, User
-from accounts.permissions import Action, groups_for, students_for
+from accounts.models import LoginEvent, Role, StaffRole, User
+from accounts.permissions import Action, classes_for, groups_for, students_for
 from attendance.models import Absence, AbsenceReason
 from grading.models import Mark
 
@@ -39,12 +38,20 @@ def year_on(school: School | int, day: dt.date) -> AcademicYear | None:
     return AcademicYear.objects.filter(school_id=school_id, start__lte=day, end__gte=day).first()
 
 
-def period_on(year: AcademicYear, kind: str, day: dt.date) -> StudyPeriod | None:
-    return StudyPeriod.objects.filter(year=year, kind=kind, start__lte=day, end__gte=day).first()
-
-
 def holidays_on(school_id: int, day: dt.date) -> list[Holiday]:
     return list(Holiday.objects.filter(year__school_id=school_id, start__lte=day, end__gte=day))
+
+
+def members_on(group: TeachingGroup, day: dt.date):
+    """Students of ``group`` on ``day`` — the class list of a lesson — in journal order.
+
+    One filter() over the membership join, so start and end are checked on the same membership row.
+    """
+    return Student.objects.filter(
+        Q(memberships__end__isnull=True) | Q(memberships__end__gte=day),
+        memberships__group=group,
+        memberships__start__lte=day,
+    ).order_by("last_name", "first_name", "patronymic")
 
 
 def _valid_on(day: dt.date, start: str = "valid_from", end: str = "valid_to") -> Q:
@@ -185,14 +192,6 @@ def children_of(user: User, day: dt.date) -> list[ChildSummary]:
     return summaries
 
 
-def parents_of_children(user: User) -> dict[int, list[ParentLink]]:
-    links = ParentLink.objects.filter(student__in=students_for(user)).select_related("parent")
-    out: dict[int, list[ParentLink]] = defaultdict(list)
-    for link in links:
-        out[link.student_id].append(link)
-    return out
-
-
 @dataclass
 class ClassSummary:
     school_class: SchoolClass
@@ -203,8 +202,6 @@ class ClassSummary:
 
 def led_classes(user: User, day: dt.date) -> list[ClassSummary]:
     """The classes the user leads this year, with today's absences and reasons still to record (R8)."""
-    from accounts.permissions import classes_for
-
     classes = list(
         classes_for(user, lead_only=True)
         .filter(year__start__lte=day, year__end__gte=day)

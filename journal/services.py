@@ -150,15 +150,3 @@ def membership_add(*, actor, group: TeachingGroup, student: Student, start: dt.d
     if open_.exists():
         raise ValidationError(_("%(student)s is already in this group.") % {"student": student.short_name})
     return GroupMembership.objects.create(group=group, student=student, start=start)
-
-
-def members_on(group: TeachingGroup, day: dt.date):
-    """Students of ``group`` on ``day`` — the class list of a lesson — in journal order.
-
-    One filter() over the membership join, so start and end are checked on the same membership row.
-    """
-    return Student.objects.filter(
-        Q(memberships__end__isnull=True) | Q(memberships__end__gte=day),
-        memberships__group=group,
-        memberships__start__lte=day,
-    ).order_by("last_name", "first_name", "patronymic")

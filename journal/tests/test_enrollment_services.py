@@ -13,11 +13,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from journal.models import Enrollment, EnrollmentReason, GroupKind, GroupMembership
+from journal.selectors import members_on
 from journal.services import (
     enrollment_admit,
     enrollment_end,
     enrollment_transfer,
-    members_on,
     membership_add,
 )
 from journal.tests.factories import (
