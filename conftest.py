@@ -110,6 +110,56 @@ def browser_login(live_server: Any) -> Callable[[Any, Any], None]:
 # row locks the tests rely on do not exist on SQLite, so a run there would prove nothing.
 
 
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[Any]:
+    """A real Celery worker process on the test database and the test Redis, for tests about tasks.
+
+    Transactional: the worker has its own connection, so it sees only committed rows. Yields the Celery
+    app; call ``task.delay(...).get(timeout=…)`` to run a task through the broker and the worker.
+    """
+    import subprocess
+    import sys
+    import urllib.parse
+
+    from django.conf import settings
+    from django.db import connection
+
+    from journal.celery import app
+
+    if not settings.REDIS_URL or settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.fail("Task tests need Redis: set REDIS_URL (make test does).", pytrace=False)
+    db = connection.settings_dict
+    auth = urllib.parse.quote(db["USER"] or "postgres") + (
+        ":" + urllib.parse.quote(db["PASSWORD"]) if db["PASSWORD"] else ""
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    # The worker gets a queue of its own, so that nothing else on this Redis database consumes our tasks.
+    queue = f"test-{os.getpid()}-{db['NAME']}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "journal", "worker", "--pool", "solo", "-Q", queue, "-l", "warning"],
+        cwd=Path(__file__).resolve().parent,
+        env=env,
+    )
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        deadline = 60
+        while deadline and not app.control.ping(timeout=1, destination=None):
+            deadline -= 1
+            if worker.poll() is not None:
+                pytest.fail("The Celery worker exited at start-up.", pytrace=False)
+        yield app
+    finally:
+        app.conf.task_default_queue = previous_queue
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     from django.conf import settings
 
