@@ -14,11 +14,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from grading.history import EventData, event_append
+from grading.models import EventAction, EventObject
+
 from .models import (
     Enrollment,
     EnrollmentReason,
     GroupKind,
     GroupMembership,
+    Lesson,
+    LessonStatus,
     SchoolClass,
     Student,
     TeachingGroup,
@@ -150,3 +155,25 @@ def membership_add(*, actor, group: TeachingGroup, student: Student, start: dt.d
     if open_.exists():
         raise ValidationError(_("%(student)s is already in this group.") % {"student": student.short_name})
     return GroupMembership.objects.create(group=group, student=student, start=start)
+
+
+@transaction.atomic
+def lesson_mark_held(*, actor, lesson: Lesson) -> None:  # noqa: ANN001
+    """A lesson that takes marks or attendance has taken place: a planned lesson becomes held, with its
+    history event (R4). Idempotent."""
+    if lesson.status != LessonStatus.PLANNED:
+        return
+    lesson.status = LessonStatus.HELD
+    lesson.save(update_fields=["status", "updated_at"])
+    event_append(
+        lesson.group_id,
+        EventData(
+            actor_id=actor.pk,
+            action=EventAction.UPDATE,
+            object_type=EventObject.LESSON_STATUS,
+            object_id=lesson.pk,
+            lesson_id=lesson.pk,
+            old={"status": LessonStatus.PLANNED},
+            new={"status": LessonStatus.HELD},
+        ),
+    )
