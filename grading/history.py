@@ -81,7 +81,7 @@ def events_append(group_id: int, items: Iterable[EventData]) -> list[JournalEven
     items = list(items)
     if not items:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # joins the service's transaction; no savepoint round trips
         TeachingGroup.objects.select_for_update().only("pk").get(pk=group_id)
         seq, prev = _head(group_id)
         now = timezone.now()

@@ -157,10 +157,9 @@ def membership_add(*, actor, group: TeachingGroup, student: Student, start: dt.d
     return GroupMembership.objects.create(group=group, student=student, start=start)
 
 
-@transaction.atomic
 def lesson_mark_held(*, actor, lesson: Lesson) -> None:  # noqa: ANN001
     """A lesson that takes marks or attendance has taken place: a planned lesson becomes held, with its
-    history event (R4). Idempotent."""
+    history event (R4). Idempotent. Runs inside the calling service's transaction."""
     if lesson.status != LessonStatus.PLANNED:
         return
     lesson.status = LessonStatus.HELD
