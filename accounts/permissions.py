@@ -20,9 +20,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from journal.models import Lesson, School, SchoolClass, Student, TeachingAssignment, TeachingGroup
 
@@ -258,6 +260,17 @@ def lessons_for(user: User, action: Action = Action.VIEW) -> QuerySet[Lesson]:
     else:
         return Lesson.objects.filter(group__in=groups_for(user, action))
     return Lesson.objects.filter(scope)
+
+
+def lesson_write_mode(user: User, lesson: Lesson) -> str:
+    """How ``user`` may write on ``lesson``: ``"entry"`` (its teacher, or the substitute on the
+    substitution's dates) or ``"correction"`` (a deputy; the services then require a reason).
+    Anybody else gets ``PermissionDenied`` — a read-only user cannot write through any service."""
+    if lessons_for(user, Action.EDIT).filter(pk=lesson.pk).exists():
+        return "entry"
+    if groups_for(user, Action.CORRECT).filter(pk=lesson.group_id).exists():
+        return "correction"
+    raise PermissionDenied(_("You cannot change this journal."))
 
 
 def get_lesson_for(user: User, pk: int, action: Action = Action.VIEW) -> Lesson:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import Action, groups_for, lessons_for
+from accounts.permissions import Action, groups_for, lesson_write_mode
 from grading.history import EventData, event_append
 from grading.models import EventAction, EventObject, Mark
 from journal.models import Lesson, LessonStatus, Student
@@ -25,12 +25,7 @@ def _snapshot(absence: Absence) -> dict:
 
 def _check_can_mark(actor: User, lesson: Lesson, student: Student, reason: str) -> bool:
     """Returns whether this is a deputy's correction; raises when the write is not allowed."""
-    if lessons_for(actor, Action.EDIT).filter(pk=lesson.pk).exists():
-        correction = False
-    elif groups_for(actor, Action.CORRECT).filter(pk=lesson.group_id).exists():
-        correction = True
-    else:
-        raise PermissionDenied(_("You cannot change this journal."))
+    correction = lesson_write_mode(actor, lesson) == "correction"
     if lesson.status == LessonStatus.CANCELLED:
         raise ValidationError(_("The lesson was cancelled: attendance is not taken."))
     today = timezone.localdate()

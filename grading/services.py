@@ -12,13 +12,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import Action, groups_for, lessons_for
+from accounts.permissions import lesson_write_mode
 from attendance.models import Absence, AbsenceKind
 from journal.models import Assessment, Lesson, LessonStatus, MedicalGroup, Student
 from journal.selectors import members_on
@@ -83,20 +83,6 @@ def mark_parse(text: str, *, lesson: Lesson, student: Student) -> ParsedMark:
 # --- the rules every mark write checks ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class WriteMode:
-    correction: bool  # a deputy's correction, not the teacher's own entry
-
-
-def _write_mode(actor: User, lesson: Lesson) -> WriteMode:
-    """Teacher / substitute on this lesson, or a deputy correcting; anybody else is refused."""
-    if lessons_for(actor, Action.EDIT).filter(pk=lesson.pk).exists():
-        return WriteMode(correction=False)
-    if groups_for(actor, Action.CORRECT).filter(pk=lesson.group_id).exists():
-        return WriteMode(correction=True)
-    raise PermissionDenied(_("You cannot change this journal."))
-
-
 def _check_lesson_takes_marks(lesson: Lesson, today: dt.date) -> None:
     if any(school_class.grade == 1 for school_class in lesson.group.classes.all()):
         raise ValidationError(_("Marks are not given in the first grade."))  # R1
@@ -141,7 +127,7 @@ def mark_column_add(
 ) -> MarkColumn:
     """Add a column for one named piece of work at the lesson (R3). A «коррекция» column takes the
     marks of students absent from a control work."""
-    _write_mode(actor, lesson)
+    lesson_write_mode(actor, lesson)
     today = timezone.localdate()
     _check_lesson_takes_marks(lesson, today)
     if work_type.school_id != lesson.group.year.school_id:
@@ -190,7 +176,7 @@ def mark_set(
     recorded as late.
     """
     lesson = column.lesson
-    mode = _write_mode(actor, lesson)
+    correction = lesson_write_mode(actor, lesson) == "correction"
     today = timezone.localdate()
     _check_lesson_takes_marks(lesson, today)
     _check_student_on_lesson(lesson, student, column)
@@ -201,7 +187,7 @@ def mark_set(
     current_version = mark.version if mark is not None else None
     if current_version != expected_version:
         raise MarkConflict(mark)
-    if mode.correction and not reason:
+    if correction and not reason:
         raise ValidationError(_("A correction needs a reason."))  # R4
 
     if mark is None:
@@ -258,12 +244,12 @@ def mark_delete(*, actor: User, mark: Mark, expected_version: int, reason: str =
     the history keeps what it was."""
     column = mark.column
     lesson = column.lesson
-    mode = _write_mode(actor, lesson)
+    correction = lesson_write_mode(actor, lesson) == "correction"
     locked = Mark.objects.select_for_update().filter(pk=mark.pk).first()
     if locked is None or locked.version != expected_version:
         raise MarkConflict(locked)
     reason = reason.strip()
-    if (mode.correction or timezone.localdate() > lesson.date) and not reason:
+    if (correction or timezone.localdate() > lesson.date) and not reason:
         raise ValidationError(_("Removing a mark after the lesson day needs a reason."))
     old = ParsedMark(locked.value, locked.value2, locked.code).as_dict()
     locked.delete()
@@ -289,12 +275,12 @@ def control_work_fill(*, actor: User, column: MarkColumn, text: str, reason: str
     a mandatory control work marks every present student). Absent students are left for the
     «коррекция» column. Returns the marks created; one event each, appended in one batch."""
     lesson = column.lesson
-    mode = _write_mode(actor, lesson)
+    correction = lesson_write_mode(actor, lesson) == "correction"
     today = timezone.localdate()
     _check_lesson_takes_marks(lesson, today)
     if column.is_correction:
         raise ValidationError(_("A «коррекция» column is filled student by student."))
-    if mode.correction and not reason.strip():
+    if correction and not reason.strip():
         raise ValidationError(_("A correction needs a reason."))
     absent = set(Absence.objects.filter(lesson=lesson, kind=AbsenceKind.ABSENT).values_list("student_id", flat=True))
     marked = set(column.marks.values_list("student_id", flat=True))

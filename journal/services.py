@@ -12,8 +12,10 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import lesson_write_mode
 from grading.history import EventData, event_append
 from grading.models import EventAction, EventObject
 
@@ -22,8 +24,10 @@ from .models import (
     EnrollmentReason,
     GroupKind,
     GroupMembership,
+    Homework,
     Lesson,
     LessonStatus,
+    PlanItem,
     SchoolClass,
     Student,
     TeachingGroup,
@@ -176,3 +180,161 @@ def lesson_mark_held(*, actor, lesson: Lesson) -> None:  # noqa: ANN001
             new={"status": LessonStatus.HELD},
         ),
     )
+
+
+# --- the lesson's record: topic, status, homework (R5, R10, R11) ------------------------------------------
+
+
+def _journal_event(actor, lesson: Lesson, action: str, object_type: str, object_id: int, **fields) -> None:  # noqa: ANN001
+    event_append(
+        lesson.group_id,
+        EventData(
+            actor_id=actor.pk,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            lesson_id=lesson.pk,
+            is_late=timezone.localdate() > lesson.date,
+            **fields,
+        ),
+    )
+
+
+def _needs_reason_after_the_day(actor, lesson: Lesson, reason: str) -> None:  # noqa: ANN001
+    """Authorize the write; after the lesson day, and for a deputy's correction, demand a reason."""
+    correction = lesson_write_mode(actor, lesson) == "correction"
+    if (correction or timezone.localdate() > lesson.date) and not reason:
+        raise ValidationError(_("The lesson day is over: changing the lesson's record needs a reason."))  # R4
+
+
+@transaction.atomic
+def lesson_topic_set(*, actor, lesson: Lesson, topic: str = "", plan_item: PlanItem | None = None, reason: str = ""):  # noqa: ANN001
+    """Record the lesson's topic (R10): an item of the group's КТП (its topic is copied) or free text.
+    Recording a topic means the lesson took place; after the lesson day a reason is required (R4, R5)."""
+    reason = reason.strip()
+    if lesson.date > timezone.localdate():
+        raise ValidationError(_("The topic is recorded on the day of the lesson."))
+    if lesson.status == LessonStatus.CANCELLED:
+        raise ValidationError(_("The lesson was cancelled: it has no topic."))
+    if plan_item is not None:
+        if plan_item.group_id != lesson.group_id:
+            raise ValidationError(_("This item belongs to the plan of another group."))
+        topic = topic.strip() or plan_item.topic
+    topic = topic.strip()
+    if not topic:
+        raise ValidationError(_("Write the topic of the lesson or choose it from the plan."))
+    old = {"topic": lesson.topic, "plan_item": lesson.plan_item_id}
+    if old == {"topic": topic, "plan_item": plan_item.pk if plan_item else None}:
+        return lesson
+    _needs_reason_after_the_day(actor, lesson, reason)  # a late entry or a change after the day (R4, R5)
+    lesson_mark_held(actor=actor, lesson=lesson)
+    lesson.topic, lesson.plan_item = topic, plan_item
+    lesson.save(update_fields=["topic", "plan_item", "updated_at"])
+    _journal_event(
+        actor,
+        lesson,
+        EventAction.UPDATE if old["topic"] else EventAction.CREATE,
+        EventObject.TOPIC,
+        lesson.pk,
+        old=old if old["topic"] else None,
+        new={"topic": topic, "plan_item": lesson.plan_item_id},
+        reason=reason,
+    )
+    return lesson
+
+
+@transaction.atomic
+def lesson_cancel(*, actor, lesson: Lesson, reason: str) -> Lesson:  # noqa: ANN001
+    """Mark the lesson as not held (cancelled). Refused once it has marks or attendance: those must be
+    removed first, each with its own history."""
+    reason = reason.strip()
+    lesson_write_mode(actor, lesson)
+    if not reason:
+        raise ValidationError(_("Say why the lesson is cancelled."))
+    if lesson.mark_columns.filter(marks__isnull=False).exists() or lesson.absences.exists():
+        raise ValidationError(_("The lesson has marks or attendance entries: remove them before cancelling it."))
+    if lesson.status == LessonStatus.CANCELLED:
+        return lesson
+    old = {"status": lesson.status}
+    lesson.status = LessonStatus.CANCELLED
+    lesson.save(update_fields=["status", "updated_at"])
+    _journal_event(
+        actor, lesson, EventAction.UPDATE, EventObject.LESSON_STATUS, lesson.pk,
+        old=old, new={"status": LessonStatus.CANCELLED}, reason=reason,
+    )  # fmt: skip
+    return lesson
+
+
+def _next_lesson_date(lesson: Lesson) -> dt.date | None:
+    return (
+        Lesson.objects.filter(group_id=lesson.group_id, date__gt=lesson.date)
+        .exclude(status=LessonStatus.CANCELLED)
+        .order_by("date", "number")
+        .values_list("date", flat=True)
+        .first()
+    )
+
+
+def _homework_snapshot(homework: Homework) -> dict:
+    due = homework.due_date.isoformat() if homework.due_date else None
+    return {"text": homework.text, "pages": homework.pages, "exercises": homework.exercises, "due_date": due}
+
+
+@transaction.atomic
+def homework_set(
+    *,
+    actor,  # noqa: ANN001
+    lesson: Lesson,
+    text: str,
+    pages: str = "",
+    exercises: str = "",
+    due_date: dt.date | None = None,
+    homework: Homework | None = None,
+    reason: str = "",
+) -> Homework:
+    """Give (or change) the homework of a lesson (R11): what to do, pages, exercise numbers and the due
+    date (by default the group's next lesson). It may be set ahead for a future lesson (R5); changing it
+    after the lesson day needs a reason (R4)."""
+    text, reason = text.strip(), reason.strip()
+    if not text:
+        raise ValidationError(_("Write what the homework is."))
+    if lesson.status == LessonStatus.CANCELLED:
+        raise ValidationError(_("The lesson was cancelled: it has no homework."))
+    due_date = due_date or _next_lesson_date(lesson)
+    if due_date is not None and due_date <= lesson.date:
+        raise ValidationError(_("Homework is due after the lesson it is given at."))
+    if homework is None:
+        _needs_reason_after_the_day(actor, lesson, reason)  # ahead of the lesson is fine (R5)
+        homework = Homework.objects.create(
+            lesson=lesson, text=text, pages=pages.strip(), exercises=exercises.strip(), due_date=due_date,
+            created_by=actor,
+        )  # fmt: skip
+        old, action = None, EventAction.CREATE
+    else:
+        if homework.lesson_id != lesson.pk:
+            raise ValidationError(_("This homework belongs to another lesson."))
+        old = _homework_snapshot(homework)
+        wanted = {"text": text, "pages": pages.strip(), "exercises": exercises.strip(), "due_date": due_date}
+        if _homework_snapshot(Homework(**wanted)) == old:
+            return homework
+        _needs_reason_after_the_day(actor, lesson, reason)  # validate before touching the caller's object
+        for field, value in wanted.items():
+            setattr(homework, field, value)
+        homework.save(update_fields=[*wanted, "updated_at"])
+        action = EventAction.UPDATE
+    _journal_event(
+        actor, lesson, action, EventObject.HOMEWORK, homework.pk,
+        old=old, new=_homework_snapshot(homework), reason=reason,
+    )  # fmt: skip
+    return homework
+
+
+@transaction.atomic
+def homework_delete(*, actor, homework: Homework, reason: str = "") -> None:  # noqa: ANN001
+    """Remove homework given by mistake; after the lesson day a reason is required. History keeps it."""
+    lesson = homework.lesson
+    reason = reason.strip()
+    _needs_reason_after_the_day(actor, lesson, reason)
+    old, homework_id = _homework_snapshot(homework), homework.pk
+    homework.delete()
+    _journal_event(actor, lesson, EventAction.DELETE, EventObject.HOMEWORK, homework_id, old=old, reason=reason)
