@@ -12,20 +12,31 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import lesson_write_mode
+from accounts.permissions import Action, groups_for, lesson_write_mode
 from attendance.models import Absence, AbsenceKind
-from journal.models import Assessment, Lesson, LessonStatus, MedicalGroup, Student
+from journal.models import (
+    Assessment,
+    GroupMembership,
+    Lesson,
+    LessonStatus,
+    MedicalGroup,
+    PeriodKind,
+    Student,
+    StudyPeriod,
+    TeachingGroup,
+)
 from journal.selectors import members_on
 from journal.services import lesson_mark_held
 
 from .history import EventData, event_append, events_append
-from .models import EventAction, EventObject, Mark, MarkCode, MarkColumn, WorkType
+from .models import EventAction, EventObject, Mark, MarkCode, MarkColumn, PeriodMark, PeriodMarkCode, WorkType
 
 
 class MarkConflict(ValidationError):
@@ -323,3 +334,121 @@ def control_work_fill(*, actor: User, column: MarkColumn, text: str, reason: str
         ],
     )
     return marks
+
+
+# --- period marks (R7) -------------------------------------------------------------------------------------
+
+_PERIOD_CODES = {"н/а": PeriodMarkCode.NOT_ASSESSED, "на": PeriodMarkCode.NOT_ASSESSED, **{
+    k: v for k, v in _CODES.items()
+}}  # fmt: skip
+
+
+def period_mark_window(period: StudyPeriod) -> tuple[dt.date, dt.date]:
+    """When period marks are set on time (R7): from the last week of the period to its marks deadline
+    (two days after the period when the school set none)."""
+    return period.end - dt.timedelta(days=6), period.marks_deadline or period.end + dt.timedelta(days=2)
+
+
+@transaction.atomic
+def period_mark_set(
+    *,
+    actor: User,
+    group: TeachingGroup,
+    student: Student,
+    period: StudyPeriod,
+    text: str,
+    deferred: bool = False,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> PeriodMark:
+    """Set the student's mark for a quarter / half / year in the group (R7): 1–5, «н/а», «зач»/«незач»,
+    «осв»; ``deferred`` for a student who missed over half the lessons (the mark is «н/а» until set).
+
+    Only the group's own teacher sets it (never a substitute); a deputy corrects with a reason. Before
+    the last week of the period it is refused; after the deadline it needs a reason; changing a set
+    mark needs a reason too. Optimistic version as for marks.
+    """
+    reason = reason.strip()
+    if groups_for(actor, Action.PERIOD_MARKS).filter(pk=group.pk).exists():
+        correction = False
+    elif groups_for(actor, Action.CORRECT).filter(pk=group.pk).exists():
+        correction = True
+    else:
+        raise PermissionDenied(_("Only the group's teacher sets period marks."))
+    classes = list(group.classes.all())
+    if any(c.grade == 1 for c in classes):
+        raise ValidationError(_("Marks are not given in the first grade."))  # R1
+    if period.year_id != group.year_id or (
+        period.kind != PeriodKind.YEAR and any(c.period_kind != period.kind for c in classes)
+    ):
+        raise ValidationError(_("This period is not one of the group's periods."))
+    if not GroupMembership.objects.filter(
+        Q(end__isnull=True) | Q(end__gte=period.start), group=group, student=student, start__lte=period.end
+    ).exists():
+        raise ValidationError(
+            _("%(student)s did not study in this group in that period.") % {"student": student.short_name}
+        )
+    opens, deadline = period_mark_window(period)
+    today = timezone.localdate()
+    if today < opens and not correction:
+        raise ValidationError(
+            _("Period marks are set from %(date)s, the last week of the period.") % {"date": f"{opens:%d.%m.%Y}"}
+        )
+    typed = (text or "").strip().lower().replace(" ", "")
+    if deferred:
+        value, code = None, PeriodMarkCode.NOT_ASSESSED
+    elif typed in _PERIOD_CODES:
+        value, code = None, _PERIOD_CODES[typed]
+        if code in (PeriodMarkCode.PASS, PeriodMarkCode.FAIL) and group.subject.assessment != Assessment.PASS_FAIL:
+            raise ValidationError(_("«зач» and «незач» are only for pass/fail subjects."))
+        if code == PeriodMarkCode.EXEMPT and student.medical_group != MedicalGroup.EXEMPT:
+            raise ValidationError(_("«осв» is only for a student exempt from physical education."))
+    elif typed in {"1", "2", "3", "4", "5"}:
+        if group.subject.assessment == Assessment.PASS_FAIL:
+            raise ValidationError(_("This subject is pass/fail: type «зач» or «незач»."))
+        value, code = int(typed), ""
+    else:
+        raise ValidationError(_("A period mark is 1–5, «н/а», or «зач»/«незач» in pass/fail subjects."))
+
+    mark = PeriodMark.objects.select_for_update().filter(group=group, student=student, period=period).first()
+    if (mark.version if mark else None) != expected_version:
+        raise ValidationError(
+            _("Somebody has changed this mark in the meantime: it is now %(mark)s. Check it and save again.")
+            % {"mark": mark.display if mark else _("empty")},
+            code="conflict",
+        )
+    late = today > deadline
+    if (correction or late or mark is not None) and not reason:
+        raise ValidationError(
+            _("Give a reason: the deadline (%(date)s) has passed, or the period mark is being changed.")
+            % {"date": f"{deadline:%d.%m.%Y}"}
+        )
+    new = {"value": value, "code": code, "is_deferred": deferred, "period": period.pk}
+    if mark is None:
+        mark = PeriodMark.objects.create(
+            group=group, student=student, period=period, value=value, code=code, is_deferred=deferred, created_by=actor
+        )
+        old, action = None, EventAction.CREATE
+    else:
+        old = {"value": mark.value, "code": mark.code, "is_deferred": mark.is_deferred, "period": period.pk}
+        if old == new:
+            return mark
+        mark.value, mark.code, mark.is_deferred = value, code, deferred
+        mark.version += 1
+        mark.save(update_fields=["value", "code", "is_deferred", "version", "updated_at"])
+        action = EventAction.UPDATE
+    event_append(
+        group.pk,
+        EventData(
+            actor_id=actor.pk,
+            action=action,
+            object_type=EventObject.PERIOD_MARK,
+            object_id=mark.pk,
+            student_id=student.pk,
+            old=old,
+            new=new,
+            reason=reason,
+            is_late=late,
+        ),
+    )
+    return mark
