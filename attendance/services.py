@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import Action, groups_for, lesson_write_mode
-from grading.history import EventData, event_append
+from grading.history import lesson_event
 from grading.models import EventAction, EventObject, Mark
 from journal.models import Lesson, LessonStatus, Student
 from journal.selectors import members_on
@@ -74,20 +74,16 @@ def absence_set(
         absence.save(update_fields=["kind", "minutes_late", "updated_at"])
         action = EventAction.UPDATE
     lesson_mark_held(actor=actor, lesson=lesson)
-    event_append(
-        lesson.group_id,
-        EventData(
-            actor_id=actor.pk,
-            action=action,
-            object_type=EventObject.ABSENCE,
-            object_id=absence.pk,
-            lesson_id=lesson.pk,
-            student_id=student.pk,
-            old=old,
-            new=_snapshot(absence),
-            reason=reason,
-            is_late=timezone.localdate() > lesson.date,
-        ),
+    lesson_event(
+        actor,
+        lesson,
+        action,
+        EventObject.ABSENCE,
+        absence.pk,
+        student_id=student.pk,
+        old=old,
+        new=_snapshot(absence),
+        reason=reason,
     )
     return absence
 
@@ -103,19 +99,15 @@ def absence_clear(*, actor: User, lesson: Lesson, student: Student, reason: str 
     old = _snapshot(absence)
     absence_id = absence.pk
     absence.delete()
-    event_append(
-        lesson.group_id,
-        EventData(
-            actor_id=actor.pk,
-            action=EventAction.DELETE,
-            object_type=EventObject.ABSENCE,
-            object_id=absence_id,
-            lesson_id=lesson.pk,
-            student_id=student.pk,
-            old=old,
-            reason=reason,
-            is_late=timezone.localdate() > lesson.date,
-        ),
+    lesson_event(
+        actor,
+        lesson,
+        EventAction.DELETE,
+        EventObject.ABSENCE,
+        absence_id,
+        student_id=student.pk,
+        old=old,
+        reason=reason,
     )
 
 
@@ -135,18 +127,16 @@ def absence_reason_set(*, actor: User, absence: Absence, reason: str, note: str 
     absence.reason, absence.note = reason, note.strip()
     absence.reason_set_by, absence.reason_set_at = actor, timezone.now()
     absence.save(update_fields=["reason", "note", "reason_set_by", "reason_set_at", "updated_at"])
-    event_append(
-        absence.lesson.group_id,
-        EventData(
-            actor_id=actor.pk,
-            action=EventAction.UPDATE,
-            object_type=EventObject.ABSENCE,
-            object_id=absence.pk,
-            lesson_id=absence.lesson_id,
-            student_id=absence.student_id,
-            old=old,
-            new=_snapshot(absence),
-            reason=absence.note,
-        ),
+    lesson_event(
+        actor,
+        absence.lesson,
+        EventAction.UPDATE,
+        EventObject.ABSENCE,
+        absence.pk,
+        student_id=absence.student_id,
+        old=old,
+        new=_snapshot(absence),
+        reason=absence.note,
+        is_late=False,
     )
     return absence

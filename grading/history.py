@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from journal.models import TeachingGroup
+from journal.models import Lesson, TeachingGroup
 
 from .models import JournalEvent
 
@@ -137,3 +137,37 @@ def chain_verify(group_id: int) -> ChainCheck:
             return ChainCheck(ok=False, length=expected_seq - 1, head=prev, first_bad_seq=expected_seq)
         prev = event.hash
     return ChainCheck(ok=True, length=expected_seq, head=prev)
+
+
+def lesson_event(
+    actor,  # noqa: ANN001 - accounts.User; history must not import accounts
+    lesson: Lesson,
+    action: str,
+    object_type: str,
+    object_id: int,
+    *,
+    student_id: int | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    reason: str = "",
+    is_late: bool | None = None,
+) -> JournalEvent:
+    """Append one event about something at ``lesson`` to its group's chain — the one way the services
+    record a change. ``is_late`` defaults to "made after the lesson day" (in the school's time zone)."""
+    if is_late is None:
+        is_late = timezone.localdate() > lesson.date
+    return event_append(
+        lesson.group_id,
+        EventData(
+            actor_id=actor.pk if actor is not None else None,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            lesson_id=lesson.pk,
+            student_id=student_id,
+            old=old,
+            new=new,
+            reason=reason,
+            is_late=is_late,
+        ),
+    )

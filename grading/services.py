@@ -35,7 +35,7 @@ from journal.models import (
 from journal.selectors import members_on
 from journal.services import lesson_mark_held
 
-from .history import EventData, event_append, events_append
+from .history import EventData, event_append, events_append, lesson_event
 from .models import EventAction, EventObject, Mark, MarkCode, MarkColumn, PeriodMark, PeriodMarkCode, WorkType
 
 
@@ -152,16 +152,14 @@ def mark_column_add(
         lesson=lesson, work_type=work_type, title=title.strip(), is_correction=is_correction, created_by=actor
     )
     lesson_mark_held(actor=actor, lesson=lesson)
-    event_append(
-        lesson.group_id,
-        EventData(
-            actor_id=actor.pk,
-            action=EventAction.CREATE,
-            object_type=EventObject.COLUMN,
-            object_id=column.pk,
-            lesson_id=lesson.pk,
-            new={"work_type": work_type.pk, "title": column.title, "is_correction": is_correction},
-        ),
+    lesson_event(
+        actor,
+        lesson,
+        EventAction.CREATE,
+        EventObject.COLUMN,
+        column.pk,
+        new={"work_type": work_type.pk, "title": column.title, "is_correction": is_correction},
+        is_late=False,
     )
     return column
 
@@ -231,20 +229,17 @@ def mark_set(
         old, action = old.as_dict(), EventAction.UPDATE
         is_late = today > lesson.date
     lesson_mark_held(actor=actor, lesson=lesson)
-    event_append(
-        lesson.group_id,
-        EventData(
-            actor_id=actor.pk,
-            action=action,
-            object_type=EventObject.MARK,
-            object_id=mark.pk,
-            lesson_id=lesson.pk,
-            student_id=student.pk,
-            old=old,
-            new={**parsed.as_dict(), "column": column.pk},
-            reason=reason,
-            is_late=is_late,
-        ),
+    lesson_event(
+        actor,
+        lesson,
+        action,
+        EventObject.MARK,
+        mark.pk,
+        student_id=student.pk,
+        old=old,
+        new={**parsed.as_dict(), "column": column.pk},
+        reason=reason,
+        is_late=is_late,
     )
     return mark
 
@@ -264,19 +259,15 @@ def mark_delete(*, actor: User, mark: Mark, expected_version: int, reason: str =
         raise ValidationError(_("Removing a mark after the lesson day needs a reason."))
     old = ParsedMark(locked.value, locked.value2, locked.code).as_dict()
     locked.delete()
-    event_append(
-        lesson.group_id,
-        EventData(
-            actor_id=actor.pk,
-            action=EventAction.DELETE,
-            object_type=EventObject.MARK,
-            object_id=mark.pk,
-            lesson_id=lesson.pk,
-            student_id=mark.student_id,
-            old={**old, "column": column.pk},
-            reason=reason,
-            is_late=timezone.localdate() > lesson.date,
-        ),
+    lesson_event(
+        actor,
+        lesson,
+        EventAction.DELETE,
+        EventObject.MARK,
+        mark.pk,
+        student_id=mark.student_id,
+        old={**old, "column": column.pk},
+        reason=reason,
     )
 
 

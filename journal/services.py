@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import lesson_write_mode
-from grading.history import EventData, event_append
+from grading.history import lesson_event
 from grading.models import EventAction, EventObject
 
 from .models import (
@@ -168,36 +168,19 @@ def lesson_mark_held(*, actor, lesson: Lesson) -> None:  # noqa: ANN001
         return
     lesson.status = LessonStatus.HELD
     lesson.save(update_fields=["status", "updated_at"])
-    event_append(
-        lesson.group_id,
-        EventData(
-            actor_id=actor.pk,
-            action=EventAction.UPDATE,
-            object_type=EventObject.LESSON_STATUS,
-            object_id=lesson.pk,
-            lesson_id=lesson.pk,
-            old={"status": LessonStatus.PLANNED},
-            new={"status": LessonStatus.HELD},
-        ),
+    lesson_event(
+        actor,
+        lesson,
+        EventAction.UPDATE,
+        EventObject.LESSON_STATUS,
+        lesson.pk,
+        old={"status": LessonStatus.PLANNED},
+        new={"status": LessonStatus.HELD},
+        is_late=False,
     )
 
 
 # --- the lesson's record: topic, status, homework (R5, R10, R11) ------------------------------------------
-
-
-def _journal_event(actor, lesson: Lesson, action: str, object_type: str, object_id: int, **fields) -> None:  # noqa: ANN001
-    event_append(
-        lesson.group_id,
-        EventData(
-            actor_id=actor.pk,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            lesson_id=lesson.pk,
-            is_late=timezone.localdate() > lesson.date,
-            **fields,
-        ),
-    )
 
 
 def _needs_reason_after_the_day(actor, lesson: Lesson, reason: str) -> None:  # noqa: ANN001
@@ -230,7 +213,7 @@ def lesson_topic_set(*, actor, lesson: Lesson, topic: str = "", plan_item: PlanI
     lesson_mark_held(actor=actor, lesson=lesson)
     lesson.topic, lesson.plan_item = topic, plan_item
     lesson.save(update_fields=["topic", "plan_item", "updated_at"])
-    _journal_event(
+    lesson_event(
         actor,
         lesson,
         EventAction.UPDATE if old["topic"] else EventAction.CREATE,
@@ -258,7 +241,7 @@ def lesson_cancel(*, actor, lesson: Lesson, reason: str) -> Lesson:  # noqa: ANN
     old = {"status": lesson.status}
     lesson.status = LessonStatus.CANCELLED
     lesson.save(update_fields=["status", "updated_at"])
-    _journal_event(
+    lesson_event(
         actor, lesson, EventAction.UPDATE, EventObject.LESSON_STATUS, lesson.pk,
         old=old, new={"status": LessonStatus.CANCELLED}, reason=reason,
     )  # fmt: skip
@@ -322,7 +305,7 @@ def homework_set(
             setattr(homework, field, value)
         homework.save(update_fields=[*wanted, "updated_at"])
         action = EventAction.UPDATE
-    _journal_event(
+    lesson_event(
         actor, lesson, action, EventObject.HOMEWORK, homework.pk,
         old=old, new=_homework_snapshot(homework), reason=reason,
     )  # fmt: skip
@@ -337,4 +320,4 @@ def homework_delete(*, actor, homework: Homework, reason: str = "") -> None:  # 
     _needs_reason_after_the_day(actor, lesson, reason)
     old, homework_id = _homework_snapshot(homework), homework.pk
     homework.delete()
-    _journal_event(actor, lesson, EventAction.DELETE, EventObject.HOMEWORK, homework_id, old=old, reason=reason)
+    lesson_event(actor, lesson, EventAction.DELETE, EventObject.HOMEWORK, homework_id, old=old, reason=reason)
