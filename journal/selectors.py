@@ -6,21 +6,24 @@ Each selector runs a fixed number of queries, whatever the size of the school (g
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import LoginEvent, Role, StaffRole, User
-from accounts.permissions import Action, classes_for, groups_for, students_for
+from accounts.permissions import Action, classes_for, groups_for, lessons_for, students_for
 from attendance.models import Absence, AbsenceReason
-from grading.models import Mark
+from grading.models import Mark, MarkColumn
 
 from .models import (
     AcademicYear,
     Bell,
     Enrollment,
     Holiday,
+    Homework,
     Lesson,
+    LessonNote,
     LessonStatus,
     School,
     SchoolClass,
@@ -296,3 +299,93 @@ def school_glance(school: School, day: dt.date) -> SchoolGlance:
         at__date__gte=day - dt.timedelta(days=6), user__staff_roles__school=school
     ).count()
     return glance
+
+
+# --- the lesson page and the teacher's week ------------------------------------------------------------
+
+
+@dataclass
+class LessonSheet:
+    """Everything the lesson page shows, read in a fixed number of queries."""
+
+    lesson: Lesson
+    students: list[Student]
+    columns: list
+    marks: dict[tuple[int, int], object]  # (student id, column id) → Mark
+    absences: dict[int, Absence]  # student id → Absence
+    notes: dict[int, list]  # student id → [LessonNote]
+    homework: list
+    substitute_of: User | None = None
+
+    def rows(self):
+        """(student, absence, [mark or None per column], notes) in journal order."""
+        for student in self.students:
+            yield (
+                student,
+                self.absences.get(student.pk),
+                [self.marks.get((student.pk, column.pk)) for column in self.columns],
+                self.notes.get(student.pk, []),
+            )
+
+
+def lesson_sheet(lesson: Lesson) -> LessonSheet:
+    """The class list of the lesson's group on its date, with marks, absences, notes and homework."""
+    columns = list(MarkColumn.objects.filter(lesson=lesson).select_related("work_type").order_by("pk"))
+    marks = {(m.student_id, m.column_id): m for m in Mark.objects.filter(column__lesson=lesson)}
+    notes: dict[int, list] = defaultdict(list)
+    for note in LessonNote.objects.filter(lesson=lesson).order_by("created_at"):
+        notes[note.student_id].append(note)
+    substitute_of = None
+    if lesson.is_substitution:
+        main = (
+            TeachingAssignment.objects.filter(group_id=lesson.group_id, role="main", start__lte=lesson.date)
+            .filter(Q(end__isnull=True) | Q(end__gte=lesson.date))
+            .select_related("teacher")
+            .first()
+        )
+        substitute_of = main.teacher if main else None
+    return LessonSheet(
+        lesson=lesson,
+        students=list(members_on(lesson.group, lesson.date)),
+        columns=columns,
+        marks=marks,
+        absences={a.student_id: a for a in Absence.objects.filter(lesson=lesson)},
+        notes=notes,
+        homework=list(Homework.objects.filter(lesson=lesson).order_by("pk")),
+        substitute_of=substitute_of,
+    )
+
+
+@dataclass
+class WeekLesson:
+    lesson: Lesson
+    marks: int
+    missing_topic: bool
+    missing_marks: bool
+
+
+def teacher_week(user: User, monday: dt.date) -> dict[dt.date, list[WeekLesson]]:
+    """The teacher's lessons of the week (own groups and substitutions), each flagged when it was held
+    without a topic (R10) or, in a graded class, without a single mark."""
+    days = [monday + dt.timedelta(days=i) for i in range(6)]
+    lessons = (
+        lessons_for(user, Action.EDIT)
+        .filter(date__gte=days[0], date__lte=days[-1])
+        .select_related("group__subject")
+        .prefetch_related("group__classes")
+        .annotate(n_marks=Count("mark_columns__marks"))
+        .order_by("date", "number")
+    )
+    week: dict[dt.date, list[WeekLesson]] = {day: [] for day in days}
+    for lesson in lessons:
+        held = lesson.status == LessonStatus.HELD
+        graded = all(c.grade > 1 for c in lesson.group.classes.all())
+        week[lesson.date].append(
+            WeekLesson(
+                lesson=lesson,
+                marks=lesson.n_marks,
+                missing_topic=held and not lesson.topic,
+                missing_marks=held and graded and lesson.n_marks == 0,
+            )
+        )
+    return week

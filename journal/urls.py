@@ -7,6 +7,8 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("journal/", views.journal_week, name="journal"),
+    path("journal/lessons/<int:pk>/", views.lesson_detail, name="lesson"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

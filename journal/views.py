@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
-from accounts.permissions import roles_of
+from accounts.permissions import Action, get_lesson_for, lessons_for, roles_of
 
 from . import selectors
 
@@ -97,3 +97,40 @@ def _broker_status() -> dict:
         return {"ok": True, "mode": "redis"}
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "mode": "redis", "error": exc.__class__.__name__}
+
+
+@login_required
+@require_GET
+def journal_week(request: HttpRequest) -> HttpResponse:
+    """The teacher's week (/journal/): every lesson one click from its page, flagged when held without
+    a topic or without marks. ``?week=YYYY-MM-DD`` (any day of the week) switches weeks."""
+    day = timezone.localdate()
+    try:
+        day = dt.date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        pass
+    monday = day - dt.timedelta(days=day.isoweekday() - 1)
+    week = selectors.teacher_week(request.user, monday)
+    return render(
+        request,
+        "journal/week.html",
+        {
+            "week": week,
+            "monday": monday,
+            "today": timezone.localdate(),
+            "prev_week": monday - dt.timedelta(days=7),
+            "next_week": monday + dt.timedelta(days=7),
+            "has_lessons": any(week.values()),
+        },
+    )
+
+
+@login_required
+@require_GET
+def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A lesson's page: class list, attendance, marks by column, remarks, topic and homework. Anybody
+    who may read the journal sees it (R15: class teacher, deputy, director read-only); others get 404."""
+    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    sheet = selectors.lesson_sheet(lesson)
+    can_write = lessons_for(request.user, Action.EDIT).filter(pk=lesson.pk).exists()
+    return render(request, "journal/lesson.html", {"sheet": sheet, "lesson": lesson, "can_write": can_write})
