@@ -26,12 +26,15 @@ from .models import (
     GroupMembership,
     Homework,
     Lesson,
+    LessonNote,
     LessonStatus,
+    NoteKind,
     PlanItem,
     SchoolClass,
     Student,
     TeachingGroup,
 )
+from .selectors import members_on
 
 
 def _overlapping(student: Student, start: dt.date, end: dt.date | None, exclude_pk: int | None = None):
@@ -321,3 +324,40 @@ def homework_delete(*, actor, homework: Homework, reason: str = "") -> None:  # 
     old, homework_id = _homework_snapshot(homework), homework.pk
     homework.delete()
     lesson_event(actor, lesson, EventAction.DELETE, EventObject.HOMEWORK, homework_id, old=old, reason=reason)
+
+
+@transaction.atomic
+def lesson_note_add(*, actor, lesson: Lesson, student: Student, kind: str, text: str) -> LessonNote:  # noqa: ANN001
+    """A remark, praise or message to parents about a student at the lesson (R14), with its history."""
+    text = text.strip()
+    lesson_write_mode(actor, lesson)
+    if kind not in NoteKind.values:
+        raise ValidationError(_("Choose remark, praise or message to parents."))
+    if not text:
+        raise ValidationError(_("Write the text of the remark."))
+    if len(text) > 1000:
+        raise ValidationError(_("Keep it under 1000 characters."))
+    if not members_on(lesson.group, lesson.date).filter(pk=student.pk).exists():
+        raise ValidationError(
+            _("%(student)s was not in this group on %(date)s.")
+            % {"student": student.short_name, "date": f"{lesson.date:%d.%m.%Y}"}
+        )
+    note = LessonNote.objects.create(lesson=lesson, student=student, kind=kind, text=text, created_by=actor)
+    lesson_event(
+        actor, lesson, EventAction.CREATE, EventObject.NOTE, note.pk,
+        student_id=student.pk, new={"kind": kind, "text": text},
+    )  # fmt: skip
+    return note
+
+
+@transaction.atomic
+def lesson_note_delete(*, actor, note: LessonNote, reason: str = "") -> None:  # noqa: ANN001
+    """Withdraw a remark written by mistake; after the lesson day a reason is required (R4)."""
+    lesson = note.lesson
+    reason = reason.strip()
+    _needs_reason_after_the_day(actor, lesson, reason)
+    old, note_id, student_id = {"kind": note.kind, "text": note.text}, note.pk, note.student_id
+    note.delete()
+    lesson_event(
+        actor, lesson, EventAction.DELETE, EventObject.NOTE, note_id, student_id=student_id, old=old, reason=reason
+    )

@@ -14,7 +14,14 @@ from attendance.services import absence_set
 from grading.history import chain_verify
 from grading.models import JournalEvent
 from journal.models import Homework, LessonStatus, PlanItem
-from journal.services import homework_delete, homework_set, lesson_cancel, lesson_topic_set
+from journal.services import (
+    homework_delete,
+    homework_set,
+    lesson_cancel,
+    lesson_note_add,
+    lesson_note_delete,
+    lesson_topic_set,
+)
 
 TODAY = dt.date(2026, 11, 23)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
@@ -132,3 +139,24 @@ def test_readers_cannot_write_the_lessons_record(
         with pytest.raises(PermissionDenied):
             homework_set(actor=reader, lesson=lesson, text="§ 1")
     assert not JournalEvent.objects.exists()
+
+
+def test_a_remark_and_a_praise_are_recorded_with_history(teacher, group, lesson, student):  # R14
+    note = lesson_note_add(actor=teacher, lesson=lesson, student=student, kind="praise", text="Отлично решил задачу")
+    assert (note.kind, note.created_by) == ("praise", teacher)
+    assert history(group, "note")[0].new == {"kind": "praise", "text": "Отлично решил задачу"}
+    lesson_note_delete(actor=teacher, note=note)
+    assert [e.action for e in history(group, "note")] == ["create", "delete"]
+
+
+def test_a_remark_needs_text_and_a_student_of_the_group(teacher, lesson, student, other_student):
+    with pytest.raises(ValidationError, match="Напишите текст"):
+        lesson_note_add(actor=teacher, lesson=lesson, student=student, kind="remark", text=" ")
+    with pytest.raises(ValidationError, match="не было в этой группе"):
+        lesson_note_add(actor=teacher, lesson=lesson, student=other_student, kind="remark", text="Опоздал")
+
+
+def test_parents_and_outsiders_cannot_write_remarks(lesson, student, parent, outsider):  # R15
+    for user in (parent, outsider):
+        with pytest.raises(PermissionDenied):
+            lesson_note_add(actor=user, lesson=lesson, student=student, kind="remark", text="…")
