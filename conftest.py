@@ -458,6 +458,19 @@ def make_lesson(group: Any) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def _today() -> Iterator[None]:
+    """Pin "today" to Monday 23.11.2026, 12:00 in Moscow (quarter II of the fixtures' year): the journal's
+    rules (future lessons, the lesson day, deadlines) depend on the date."""
+    import datetime as dt
+    import zoneinfo
+
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 11, 23, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Moscow")), tick=False):
+        yield
+
+
+@pytest.fixture
 def superuser() -> Any:
     from accounts.tests.factories import SuperUserFactory
 

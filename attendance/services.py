@@ -13,8 +13,7 @@ from accounts.permissions import Action, groups_for, lesson_write_mode
 from grading.history import lesson_event
 from grading.models import EventAction, EventObject, Mark
 from journal.models import Lesson, LessonStatus, Student
-from journal.selectors import members_on
-from journal.services import lesson_mark_held
+from journal.services import lesson_mark_held, student_on_lesson_check
 
 from .models import Absence, AbsenceKind, AbsenceReason
 
@@ -31,11 +30,7 @@ def _check_can_mark(actor: User, lesson: Lesson, student: Student, reason: str) 
     today = timezone.localdate()
     if lesson.date > today:
         raise ValidationError(_("Attendance is taken on the day of the lesson, not ahead."))
-    if not members_on(lesson.group, lesson.date).filter(pk=student.pk).exists():
-        raise ValidationError(
-            _("%(student)s was not in this group on %(date)s.")
-            % {"student": student.short_name, "date": f"{lesson.date:%d.%m.%Y}"}
-        )
+    student_on_lesson_check(lesson, student)
     if (correction or today > lesson.date) and not reason:
         raise ValidationError(_("The lesson day is over: changing attendance needs a reason."))  # R4, R5
     return correction

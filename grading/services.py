@@ -33,7 +33,7 @@ from journal.models import (
     TeachingGroup,
 )
 from journal.selectors import members_on
-from journal.services import lesson_mark_held
+from journal.services import lesson_mark_held, student_on_lesson_check
 
 from .history import EventData, event_append, events_append, lesson_event
 from .models import EventAction, EventObject, Mark, MarkCode, MarkColumn, PeriodMark, PeriodMarkCode, WorkType
@@ -42,7 +42,7 @@ from .models import EventAction, EventObject, Mark, MarkCode, MarkColumn, Period
 class MarkConflict(ValidationError):
     """The cell changed since the user loaded it (optimistic version); nothing was written."""
 
-    def __init__(self, current: Mark | None) -> None:
+    def __init__(self, current: Mark | PeriodMark | None) -> None:
         self.current = current
         shown = current.display if current is not None else _("empty")
         super().__init__(
@@ -104,11 +104,7 @@ def _check_lesson_takes_marks(lesson: Lesson, today: dt.date) -> None:
 
 
 def _check_student_on_lesson(lesson: Lesson, student: Student, column: MarkColumn) -> None:
-    if not members_on(lesson.group, lesson.date).filter(pk=student.pk).exists():
-        raise ValidationError(
-            _("%(student)s was not in this group on %(date)s.")
-            % {"student": student.short_name, "date": f"{lesson.date:%d.%m.%Y}"}
-        )
+    student_on_lesson_check(lesson, student)
     if (
         not column.is_correction
         and Absence.objects.filter(lesson=lesson, student=student, kind=AbsenceKind.ABSENT).exists()
@@ -403,11 +399,7 @@ def period_mark_set(
 
     mark = PeriodMark.objects.select_for_update().filter(group=group, student=student, period=period).first()
     if (mark.version if mark else None) != expected_version:
-        raise ValidationError(
-            _("Somebody has changed this mark in the meantime: it is now %(mark)s. Check it and save again.")
-            % {"mark": mark.display if mark else _("empty")},
-            code="conflict",
-        )
+        raise MarkConflict(mark)
     late = today > deadline
     if (correction or late or mark is not None) and not reason:
         raise ValidationError(

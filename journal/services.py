@@ -164,6 +164,15 @@ def membership_add(*, actor, group: TeachingGroup, student: Student, start: dt.d
     return GroupMembership.objects.create(group=group, student=student, start=start)
 
 
+def student_on_lesson_check(lesson: Lesson, student: Student) -> None:
+    """Refuse (in Russian) a student who was not in the lesson's group on its date."""
+    if not members_on(lesson.group, lesson.date).filter(pk=student.pk).exists():
+        raise ValidationError(
+            _("%(student)s was not in this group on %(date)s.")
+            % {"student": student.short_name, "date": f"{lesson.date:%d.%m.%Y}"}
+        )
+
+
 def lesson_mark_held(*, actor, lesson: Lesson) -> None:  # noqa: ANN001
     """A lesson that takes marks or attendance has taken place: a planned lesson becomes held, with its
     history event (R4). Idempotent. Runs inside the calling service's transaction."""
@@ -337,11 +346,7 @@ def lesson_note_add(*, actor, lesson: Lesson, student: Student, kind: str, text:
         raise ValidationError(_("Write the text of the remark."))
     if len(text) > 1000:
         raise ValidationError(_("Keep it under 1000 characters."))
-    if not members_on(lesson.group, lesson.date).filter(pk=student.pk).exists():
-        raise ValidationError(
-            _("%(student)s was not in this group on %(date)s.")
-            % {"student": student.short_name, "date": f"{lesson.date:%d.%m.%Y}"}
-        )
+    student_on_lesson_check(lesson, student)
     note = LessonNote.objects.create(lesson=lesson, student=student, kind=kind, text=text, created_by=actor)
     lesson_event(
         actor, lesson, EventAction.CREATE, EventObject.NOTE, note.pk,

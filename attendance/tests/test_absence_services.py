@@ -4,10 +4,8 @@ records the reason; every change is in the history (R4). "Today" is Monday 23.11
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from attendance.models import Absence
@@ -19,12 +17,6 @@ from journal.models import LessonStatus
 
 TODAY = dt.date(2026, 11, 23)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
-
-
-@pytest.fixture
-def _today():
-    with time_machine.travel(dt.datetime(2026, 11, 23, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Moscow")), tick=False):
-        yield
 
 
 @pytest.fixture

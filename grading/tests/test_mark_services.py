@@ -38,12 +38,6 @@ pytestmark = [
 
 
 @pytest.fixture
-def _today():
-    with time_machine.travel(dt.datetime(2026, 11, 23, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Moscow")), tick=False):
-        yield
-
-
-@pytest.fixture
 def oral(school):
     return WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
 

@@ -4,10 +4,8 @@ who may open them, what they show, and that their query counts do not grow with 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 import pytest
-import time_machine
 
 from attendance.services import absence_set
 from grading.services import mark_column_add, mark_set
@@ -18,12 +16,6 @@ from journal.tests.factories import StudentFactory
 
 TODAY = dt.date(2026, 11, 23)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
-
-
-@pytest.fixture
-def _today():
-    with time_machine.travel(dt.datetime(2026, 11, 23, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Moscow")), tick=False):
-        yield
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ rules and history (R4, R5, R10, R11). "Today" is Monday 23.11.2026 in Moscow."""
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from attendance.services import absence_set
@@ -25,12 +23,6 @@ from journal.services import (
 
 TODAY = dt.date(2026, 11, 23)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
-
-
-@pytest.fixture
-def _today():
-    with time_machine.travel(dt.datetime(2026, 11, 23, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Moscow")), tick=False):
-        yield
 
 
 @pytest.fixture
