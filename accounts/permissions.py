@@ -20,13 +20,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from journal.models import Lesson, School, SchoolClass, Student, TeachingAssignment, TeachingGroup
+from journal.models import Lesson, School, SchoolClass, Student, StudyPeriod, TeachingAssignment, TeachingGroup
 
 from .models import (
     ParentLink,
@@ -265,7 +265,12 @@ def lessons_for(user: User, action: Action = Action.VIEW) -> QuerySet[Lesson]:
 def lesson_write_mode(user: User, lesson: Lesson) -> str:
     """How ``user`` may write on ``lesson``: ``"entry"`` (its teacher, or the substitute on the
     substitution's dates) or ``"correction"`` (a deputy; the services then require a reason).
-    Anybody else gets ``PermissionDenied`` — a read-only user cannot write through any service."""
+    Anybody else gets ``PermissionDenied`` — a read-only user cannot write through any service.
+    A lesson in a locked (archived) period is written by nobody: ``ValidationError``."""
+    if StudyPeriod.objects.filter(
+        year_id=lesson.group.year_id, start__lte=lesson.date, end__gte=lesson.date, locked_at__isnull=False
+    ).exists():
+        raise ValidationError(_("The period of this lesson is closed and archived: its journal is not changed."))
     if lessons_for(user, Action.EDIT).filter(pk=lesson.pk).exists():
         return "entry"
     if groups_for(user, Action.CORRECT).filter(pk=lesson.group_id).exists():

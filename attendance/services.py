@@ -13,7 +13,7 @@ from accounts.permissions import Action, groups_for, lesson_write_mode
 from grading.history import lesson_event
 from grading.models import EventAction, EventObject, Mark
 from journal.models import Lesson, LessonStatus, Student
-from journal.services import lesson_mark_held, student_on_lesson_check
+from journal.services import REASON_REQUIRED, lesson_mark_held, student_on_lesson_check
 
 from .models import Absence, AbsenceKind, AbsenceReason
 
@@ -32,7 +32,9 @@ def _check_can_mark(actor: User, lesson: Lesson, student: Student, reason: str) 
         raise ValidationError(_("Attendance is taken on the day of the lesson, not ahead."))
     student_on_lesson_check(lesson, student)
     if (correction or today > lesson.date) and not reason:
-        raise ValidationError(_("The lesson day is over: changing attendance needs a reason."))  # R4, R5
+        raise ValidationError(
+            _("The lesson day is over: changing attendance needs a reason."), code=REASON_REQUIRED
+        )  # R4, R5
     return correction
 
 

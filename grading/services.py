@@ -33,7 +33,7 @@ from journal.models import (
     TeachingGroup,
 )
 from journal.selectors import members_on
-from journal.services import lesson_mark_held, student_on_lesson_check
+from journal.services import REASON_REQUIRED, lesson_mark_held, student_on_lesson_check
 
 from .history import EventData, event_append, events_append, lesson_event
 from .models import EventAction, EventObject, Mark, MarkCode, MarkColumn, PeriodMark, PeriodMarkCode, WorkType
@@ -193,14 +193,15 @@ def mark_set(
     if current_version != expected_version:
         raise MarkConflict(mark)
     if correction and not reason:
-        raise ValidationError(_("A correction needs a reason."))  # R4
+        raise ValidationError(_("A correction needs a reason."), code=REASON_REQUIRED)  # R4
 
     if mark is None:
         is_late = today > mark_deadline(column)
         if is_late and not reason:
             raise ValidationError(
                 _("The mark is entered after its deadline (%(date)s): give the reason of the late entry.")
-                % {"date": f"{mark_deadline(column):%d.%m.%Y}"}
+                % {"date": f"{mark_deadline(column):%d.%m.%Y}"},
+                code=REASON_REQUIRED,
             )
         mark = Mark.objects.create(
             column=column,
@@ -218,7 +219,9 @@ def mark_set(
         if old == parsed:
             return mark  # typing the same mark again changes nothing and leaves no event
         if today > lesson.date and not reason:
-            raise ValidationError(_("The lesson day is over: changing a mark needs a reason."))  # R4
+            raise ValidationError(
+                _("The lesson day is over: changing a mark needs a reason."), code=REASON_REQUIRED
+            )  # R4
         mark.value, mark.value2, mark.code = parsed.value, parsed.value2, parsed.code
         mark.version += 1
         mark.save(update_fields=["value", "value2", "code", "version", "updated_at"])
@@ -252,7 +255,7 @@ def mark_delete(*, actor: User, mark: Mark, expected_version: int, reason: str =
         raise MarkConflict(locked)
     reason = reason.strip()
     if (correction or timezone.localdate() > lesson.date) and not reason:
-        raise ValidationError(_("Removing a mark after the lesson day needs a reason."))
+        raise ValidationError(_("Removing a mark after the lesson day needs a reason."), code=REASON_REQUIRED)
     old = ParsedMark(locked.value, locked.value2, locked.code).as_dict()
     locked.delete()
     lesson_event(
@@ -279,7 +282,7 @@ def control_work_fill(*, actor: User, column: MarkColumn, text: str, reason: str
     if column.is_correction:
         raise ValidationError(_("A «коррекция» column is filled student by student."))
     if correction and not reason.strip():
-        raise ValidationError(_("A correction needs a reason."))
+        raise ValidationError(_("A correction needs a reason."), code=REASON_REQUIRED)
     absent = set(Absence.objects.filter(lesson=lesson, kind=AbsenceKind.ABSENT).values_list("student_id", flat=True))
     marked = set(column.marks.values_list("student_id", flat=True))
     students = [s for s in members_on(lesson.group, lesson.date) if s.pk not in absent | marked]
@@ -288,7 +291,9 @@ def control_work_fill(*, actor: User, column: MarkColumn, text: str, reason: str
     parsed = mark_parse(text, lesson=lesson, student=students[0])
     is_late = today > mark_deadline(column)
     if is_late and not reason.strip():
-        raise ValidationError(_("The marks are entered after their deadline: give the reason of the late entry."))
+        raise ValidationError(
+            _("The marks are entered after their deadline: give the reason of the late entry."), code=REASON_REQUIRED
+        )
     marks = Mark.objects.bulk_create(
         Mark(
             column=column,
@@ -365,6 +370,8 @@ def period_mark_set(
     classes = list(group.classes.all())
     if any(c.grade == 1 for c in classes):
         raise ValidationError(_("Marks are not given in the first grade."))  # R1
+    if period.locked_at is not None:
+        raise ValidationError(_("The period of this lesson is closed and archived: its journal is not changed."))
     if period.year_id != group.year_id or (
         period.kind != PeriodKind.YEAR and any(c.period_kind != period.kind for c in classes)
     ):
@@ -404,7 +411,8 @@ def period_mark_set(
     if (correction or late or mark is not None) and not reason:
         raise ValidationError(
             _("Give a reason: the deadline (%(date)s) has passed, or the period mark is being changed.")
-            % {"date": f"{deadline:%d.%m.%Y}"}
+            % {"date": f"{deadline:%d.%m.%Y}"},
+            code=REASON_REQUIRED,
         )
     new = {"value": value, "code": code, "is_deferred": deferred, "period": period.pk}
     if mark is None:

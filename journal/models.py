@@ -106,6 +106,8 @@ class StudyPeriod(models.Model):
     start = models.DateField(_("start"))
     end = models.DateField(_("end"))
     marks_deadline = models.DateField(_("period marks deadline"), null=True, blank=True)
+    # Set when the period's journal copy is archived (issue 6): from then on nobody writes into it.
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("study period")

@@ -36,6 +36,9 @@ from .models import (
 )
 from .selectors import members_on
 
+# The code of every ValidationError that a reason would resolve: the page asks for one and sends again.
+REASON_REQUIRED = "reason_required"
+
 
 def _overlapping(student: Student, start: dt.date, end: dt.date | None, exclude_pk: int | None = None):
     qs = Enrollment.objects.filter(student=student).filter(Q(end__isnull=True) | Q(end__gte=start))
@@ -199,7 +202,9 @@ def _needs_reason_after_the_day(actor, lesson: Lesson, reason: str) -> None:  # 
     """Authorize the write; after the lesson day, and for a deputy's correction, demand a reason."""
     correction = lesson_write_mode(actor, lesson) == "correction"
     if (correction or timezone.localdate() > lesson.date) and not reason:
-        raise ValidationError(_("The lesson day is over: changing the lesson's record needs a reason."))  # R4
+        raise ValidationError(
+            _("The lesson day is over: changing the lesson's record needs a reason."), code=REASON_REQUIRED
+        )  # R4
 
 
 @transaction.atomic
