@@ -279,7 +279,12 @@ def lesson_write_mode(user: User, lesson: Lesson) -> str:
 
 
 def get_lesson_for(user: User, pk: int, action: Action = Action.VIEW) -> Lesson:
-    lesson = lessons_for(user, action).select_related("group__subject", "group__year__school").filter(pk=pk).first()
+    lesson = (
+        lessons_for(user, action)
+        .select_related("group__subject", "group__year__school", "teacher")
+        .filter(pk=pk)
+        .first()
+    )
     if lesson is None:
         raise Http404
     return lesson

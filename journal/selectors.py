@@ -351,7 +351,7 @@ def lesson_sheet(lesson: Lesson) -> LessonSheet:
         marks=marks,
         absences={a.student_id: a for a in Absence.objects.filter(lesson=lesson)},
         notes=notes,
-        homework=list(Homework.objects.filter(lesson=lesson).order_by("pk")),
+        homework=list(Homework.objects.filter(lesson=lesson).prefetch_related("attachments").order_by("pk")),
         substitute_of=substitute_of,
     )
 

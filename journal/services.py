@@ -8,6 +8,7 @@ those memberships on the last day. Subgroups, streams and individual plans are f
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +26,7 @@ from .models import (
     GroupKind,
     GroupMembership,
     Homework,
+    HomeworkAttachment,
     Lesson,
     LessonNote,
     LessonStatus,
@@ -371,3 +373,73 @@ def lesson_note_delete(*, actor, note: LessonNote, reason: str = "") -> None:  #
     lesson_event(
         actor, lesson, EventAction.DELETE, EventObject.NOTE, note_id, student_id=student_id, old=old, reason=reason
     )
+
+
+# --- homework attachments (R11) ---------------------------------------------------------------------------
+
+# What a homework file may be: extension → the first bytes its content must start with. Checking the
+# content, not only the name, keeps an executable renamed to .pdf out; files are served as downloads.
+_OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)  # .doc / .xls / .ppt
+_ZIP = (b"PK\x03\x04",)  # .docx / .xlsx / .pptx / .odt / .ods / .odp
+ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...] | None] = {
+    "pdf": (b"%PDF-",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "webp": (b"RIFF",),
+    "doc": _OLE,
+    "xls": _OLE,
+    "ppt": _OLE,
+    "docx": _ZIP,
+    "xlsx": _ZIP,
+    "pptx": _ZIP,
+    "odt": _ZIP,
+    "ods": _ZIP,
+    "odp": _ZIP,
+    "rtf": (b"{\\rtf",),
+    "txt": None,  # plain text: anything without NUL bytes
+}
+MAX_ATTACHMENTS = 10
+
+
+@transaction.atomic
+def homework_attachment_add(*, actor, homework: Homework, upload) -> HomeworkAttachment:  # noqa: ANN001
+    """Attach a file to homework: a PDF, an image or an office document (checked by content), within
+    the size limit (``UPLOAD_MAX_BYTES``), at most ten per homework. History records it (R4)."""
+    from django.conf import settings
+
+    lesson = homework.lesson
+    lesson_write_mode(actor, lesson)
+    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ATTACHMENT_SIGNATURES:
+        raise ValidationError(
+            _("«%(name)s»: only PDF, images (JPG, PNG, GIF, WebP) and office documents can be attached.")
+            % {"name": name}
+        )
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            _("«%(name)s» is larger than %(limit)d MB.")
+            % {"name": name, "limit": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
+        )
+    if upload.size == 0:
+        raise ValidationError(_("«%(name)s» is empty.") % {"name": name})
+    upload.seek(0)
+    head = upload.read(2048)
+    upload.seek(0)
+    signatures = ATTACHMENT_SIGNATURES[extension]
+    if (signatures is None and b"\x00" in head) or (signatures and not head.startswith(signatures)):
+        raise ValidationError(_("«%(name)s» is not really a %(ext)s file.") % {"name": name, "ext": extension.upper()})
+    if homework.attachments.count() >= MAX_ATTACHMENTS:
+        raise ValidationError(_("At most %(n)d files per homework.") % {"n": MAX_ATTACHMENTS})
+    attachment = HomeworkAttachment(
+        homework=homework, original_name=name, size=upload.size, content_type=f"{extension}"
+    )
+    attachment.file.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
+    attachment.save()
+    lesson_event(
+        actor, lesson, EventAction.UPDATE, EventObject.HOMEWORK, homework.pk,
+        new={"attachment": name, "size": upload.size}, is_late=None,
+    )  # fmt: skip
+    return attachment

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
-from accounts.permissions import Action, get_lesson_for, lessons_for, roles_of
+from accounts.permissions import roles_of
 
 from . import selectors
 
@@ -123,14 +123,3 @@ def journal_week(request: HttpRequest) -> HttpResponse:
             "has_lessons": any(week.values()),
         },
     )
-
-
-@login_required
-@require_GET
-def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A lesson's page: class list, attendance, marks by column, remarks, topic and homework. Anybody
-    who may read the journal sees it (R15: class teacher, deputy, director read-only); others get 404."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
-    sheet = selectors.lesson_sheet(lesson)
-    can_write = lessons_for(request.user, Action.EDIT).filter(pk=lesson.pk).exists()
-    return render(request, "journal/lesson.html", {"sheet": sheet, "lesson": lesson, "can_write": can_write})
