@@ -178,7 +178,7 @@ def grid_group(user, pk: int) -> TeachingGroup:  # noqa: ANN001
                     year_id=OuterRef("year_id"), kind=GroupKind.SUBGROUP, classes__in=classes
                 ).exclude(pk=OuterRef("pk"))
             ),
-            plan_items=Coalesce(
+            n_plan_items=Coalesce(
                 Subquery(
                     PlanItem.objects.filter(group_id=OuterRef("pk"))
                     .values("group_id")
@@ -303,7 +303,7 @@ def build_grid(user, group: TeachingGroup, period_id: str | None, subgroup_id: s
         can_edit_marks=bool(editable_lessons),
         can_set_period_marks=group.can_set_period_marks,
         held=sum(1 for lesson in lessons.values() if lesson.status == LessonStatus.HELD),
-        planned_items=group.plan_items,
+        planned_items=group.n_plan_items,
         covered_items=group.plan_covered,
     )
     grid.head = _head(grid)

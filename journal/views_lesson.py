@@ -89,6 +89,20 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe); each is checked by the service."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):  # noqa: ANN001, ANN201
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 class HomeworkForm(forms.Form):
     text = forms.CharField(label=gettext_lazy("Assignment"), widget=forms.Textarea(attrs={"rows": 3}))
     pages = forms.CharField(label=gettext_lazy("Pages"), required=False, max_length=100)
@@ -99,7 +113,7 @@ class HomeworkForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=gettext_lazy("Empty: the group's next lesson."),
     )
-    files = forms.FileField(
+    files = MultipleFileField(
         label=gettext_lazy("Files"),
         required=False,
         widget=MultipleFileInput(
