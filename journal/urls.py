@@ -13,13 +13,25 @@ urlpatterns = [
     path("journal/lessons/<int:pk>/history/", views_lesson.lesson_history, name="lesson_history"),
     path("journal/lessons/<int:pk>/attendance/", views_lesson.lesson_attendance, name="lesson_attendance"),
     path("journal/lessons/<int:pk>/notes/", views_lesson.lesson_note, name="lesson_note"),
-    path("journal/lessons/<int:pk>/notes/<int:note_id>/delete/", views_lesson.lesson_note_remove, name="lesson_note_delete"),
+    path(
+        "journal/lessons/<int:pk>/notes/<int:note_id>/delete/",
+        views_lesson.lesson_note_remove,
+        name="lesson_note_delete",
+    ),
     path("journal/lessons/<int:pk>/topic/", views_lesson.lesson_topic, name="lesson_topic"),
     path("journal/lessons/<int:pk>/cancel/", views_lesson.lesson_cancel_view, name="lesson_cancel"),
     path("journal/lessons/<int:pk>/columns/", views_lesson.lesson_column_add, name="lesson_column_add"),
-    path("journal/lessons/<int:pk>/columns/<int:column_id>/fill/", views_lesson.lesson_column_fill, name="lesson_column_fill"),
+    path(
+        "journal/lessons/<int:pk>/columns/<int:column_id>/fill/",
+        views_lesson.lesson_column_fill,
+        name="lesson_column_fill",
+    ),
     path("journal/lessons/<int:pk>/homework/", views_lesson.lesson_homework, name="lesson_homework"),
-    path("journal/lessons/<int:pk>/homework/<int:homework_id>/delete/", views_lesson.lesson_homework_delete, name="lesson_homework_delete"),
+    path(
+        "journal/lessons/<int:pk>/homework/<int:homework_id>/delete/",
+        views_lesson.lesson_homework_delete,
+        name="lesson_homework_delete",
+    ),
     path("journal/attachments/<int:pk>/", views_lesson.attachment_download, name="attachment"),
     # --- the journal grid (journal/views_grid.py) ---
     path("journal/groups/<int:pk>/", views_grid.group_grid, name="group_grid"),
