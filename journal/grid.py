@@ -11,18 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from html import escape
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from accounts.permissions import Action, groups_for, lessons_for
 from attendance.models import Absence, AbsenceKind
-from grading.cells import CellError, mark_cell
+from grading.cells import CellError, ColumnCells
 from grading.models import Mark, MarkColumn, PeriodMark, WorkType
 from grading.selectors import forecast
 
@@ -102,64 +103,60 @@ class Grid:
     head: SafeString = field(default_factory=lambda: mark_safe(""))
 
 
+class PeriodCells:
+    """Renders the period-mark cells of one period (R7); its constant parts are built once."""
+
+    def __init__(self, period: StudyPeriod, *, url: str, history_url: str, editable: bool) -> None:
+        self.period_id = period.pk
+        self.url = escape(url)
+        self.history_url = escape(history_url)
+        self.editable = editable
+        self.label = escape(_("Period mark: %(period)s") % {"period": period})
+        self.help = escape(_("1–5, н/а, зач/незач, осв; «отср» for a deferred mark"))
+        self.history_label = escape(_("History of changes"))
+
+    def render(
+        self,
+        student_id: int,
+        mark: PeriodMark | None,
+        *,
+        forecast_value: int | None = None,
+        state: str = "",
+        error: CellError | None = None,
+    ) -> str:
+        shown = ("отср" if mark.is_deferred else escape(mark.display)) if mark is not None else ""
+        classes = "cell pm" + (f" {state}" if state else "")
+        history = ""
+        if mark is not None and mark.version > 1:
+            classes += " changed"
+            history = (
+                f'<button type="button" class="hist" data-history="{self.history_url}?student={student_id}'
+                f'&amp;period={self.period_id}" title="{self.history_label}" aria-label="{self.history_label}">'
+                "◷</button>"
+            )
+        if not self.editable:
+            return f'<td class="{classes}"><strong>{shown}</strong>{history}</td>'
+        message = extra = ""
+        if error is not None:
+            message = f'<span class="cellmsg" role="alert">{escape(error.message)}</span>'
+            extra = f' data-typed="{escape(error.typed)}"' + (' data-needs-reason="1"' if error.needs_reason else "")
+        version = mark.version if mark is not None else ""
+        placeholder = forecast_value if forecast_value is not None else ""
+        return (
+            f'<td class="{classes}" data-url="{self.url}" data-period="{self.period_id}" data-student="{student_id}"'
+            f' data-version="{version}"{extra}><input class="mk" name="value" value="{shown}"'
+            f' placeholder="{placeholder}" autocomplete="off" maxlength="6" aria-label="{self.label}"'
+            f' title="{self.help}">{history}{message}</td>'
+        )
+
+
 def period_cell(
-    *,
-    url: str,
-    period: StudyPeriod,
-    student_id: int,
-    mark: PeriodMark | None,
-    editable: bool,
-    forecast_value: int | None = None,
-    history_url: str = "",
-    changed: bool = False,
-    state: str = "",
-    error: CellError | None = None,
-) -> SafeString:
-    """A period-mark cell (R7): editable for the group's teacher, shown to everybody else."""
-    shown = ""
-    if mark is not None:
-        shown = "отср" if mark.is_deferred else mark.display
-    classes = ["cell", "pm"]
-    if state:
-        classes.append(state)
-    if changed:
-        classes.append("changed")
-    history = (
-        format_html(
-            '<button type="button" class="hist" data-history="{}" title="{}" aria-label="{}">◷</button>',
-            history_url,
-            _("History of changes"),
-            _("History of changes"),
-        )
-        if changed and history_url
-        else ""
-    )
-    message = extra = ""
-    if error is not None:
-        message = format_html('<span class="cellmsg" role="alert">{}</span>', error.message)
-        extra = format_html(
-            ' data-typed="{}"{}', error.typed, mark_safe(' data-needs-reason="1"') if error.needs_reason else ""
-        )
-    if not editable:
-        return format_html('<td class="{}"><strong>{}</strong>{}</td>', " ".join(classes), shown, history)
-    placeholder = str(forecast_value) if forecast_value is not None else ""
-    return format_html(
-        '<td class="{}" data-url="{}" data-period="{}" data-student="{}" data-version="{}"{}>'
-        '<input class="mk" name="value" value="{}" placeholder="{}" autocomplete="off" maxlength="6" aria-label="{}"'
-        ' title="{}">{}{}</td>',
-        " ".join(classes),
-        url,
-        period.pk,
-        student_id,
-        mark.version if mark is not None else "",
-        extra,
-        shown,
-        placeholder,
-        _("Period mark: %(period)s") % {"period": period},
-        _("1–5, н/а, зач/незач, осв; «отср» for a deferred mark"),
-        history,
-        message,
-    )
+    *, url: str, period: StudyPeriod, student_id: int, mark: PeriodMark | None, editable: bool,
+    history_url: str = "", state: str = "", error: CellError | None = None,
+) -> SafeString:  # fmt: skip
+    """One period-mark cell (the htmx endpoint's answer)."""
+    cells = PeriodCells(period, url=url, history_url=history_url, editable=editable)
+    return mark_safe(cells.render(student_id, mark, state=state, error=error))  # noqa: S308
 
 
 def grid_group(user, pk: int) -> TeachingGroup:  # noqa: ANN001
@@ -181,6 +178,7 @@ def grid_group(user, pk: int) -> TeachingGroup:  # noqa: ANN001
             n_plan_items=Coalesce(
                 Subquery(
                     PlanItem.objects.filter(group_id=OuterRef("pk"))
+                    .order_by()
                     .values("group_id")
                     .annotate(n=Count("pk"))
                     .values("n")[:1]
@@ -190,6 +188,7 @@ def grid_group(user, pk: int) -> TeachingGroup:  # noqa: ANN001
             plan_covered=Coalesce(
                 Subquery(
                     PlanItem.objects.filter(group_id=OuterRef("pk"), lessons__status=LessonStatus.HELD)
+                    .order_by()
                     .values("group_id")
                     .annotate(n=Count("pk", distinct=True))
                     .values("n")[:1]
@@ -275,19 +274,19 @@ def build_grid(user, group: TeachingGroup, period_id: str | None, subgroup_id: s
 
     marks = {
         (m.student_id, m.column_id): m
-        for m in Mark.objects.filter(column__lesson_id__in=lesson_ids).only(
-            "id", "column_id", "student_id", "value", "value2", "code", "version", "is_late"
-        )
+        for m in Mark.objects.filter(column__lesson_id__in=lesson_ids)
+        .order_by()
+        .only("id", "column_id", "student_id", "value", "value2", "code", "version", "is_late")
     }
     absences = {
         (a.student_id, a.lesson_id): a
-        for a in Absence.objects.filter(lesson_id__in=lesson_ids).only(
-            "id", "student_id", "lesson_id", "kind", "reason", "minutes_late"
-        )
+        for a in Absence.objects.filter(lesson_id__in=lesson_ids)
+        .order_by()
+        .only("id", "student_id", "lesson_id", "kind", "reason", "minutes_late")
     }
     period_marks = {
         (pm.student_id, pm.period_id): pm
-        for pm in PeriodMark.objects.filter(group=group, period__in=[p.pk for p in periods])
+        for pm in PeriodMark.objects.filter(group=group, period__in=[p.pk for p in periods]).order_by()
     }
     changed = changed_cells(group_id=group.pk, since=period.start, until=period.end)
 
@@ -343,114 +342,80 @@ def _head(grid: Grid) -> SafeString:
 def _body(grid, marks, absences, period_marks, changed, editable_lessons) -> SafeString:  # noqa: ANN001, C901
     group, period = grid.group, grid.period
     period_url = reverse("group_period_mark", args=[group.pk])
-    history_base = reverse("group_history", args=[group.pk])
+    group_history = reverse("group_history", args=[group.pk])
     required = required_marks(period, group.hours_per_week)
-    held_lessons = [lesson for lesson in grid.lessons if lesson.status == LessonStatus.HELD]
-    other_periods = [p for p in grid.periods if p.pk != period.pk]
-    # reverse() once per lesson, not once per cell
-    urls = {
-        gc.lesson.pk: (reverse("lesson_cell", args=[gc.lesson.pk]), reverse("lesson_history", args=[gc.lesson.pk]))
-        for gc in grid.columns
-    }
+    held_ids = [lesson.pk for lesson in grid.lessons if lesson.status == LessonStatus.HELD]
+    # Everything constant per column or per period is prepared once, not once per cell.
+    columns = []
+    for gc in grid.columns:
+        renderer = None
+        if gc.column is not None:
+            renderer = ColumnCells(
+                gc.column,
+                url=reverse("lesson_cell", args=[gc.lesson.pk]),
+                history_url=reverse("lesson_history", args=[gc.lesson.pk]),
+                editable=gc.lesson.pk in editable_lessons,
+            )
+        columns.append((gc.lesson.pk, gc.first_of_lesson, renderer, gc.column.work_type.weight if gc.column else 0))
+    current = PeriodCells(period, url=period_url, history_url=group_history, editable=grid.can_set_period_marks)
+    others = [
+        PeriodCells(
+            p,
+            url=period_url,
+            history_url=group_history,
+            editable=grid.can_set_period_marks and p.kind == PeriodKind.YEAR,
+        )
+        for p in grid.periods
+        if p.pk != period.pk
+    ]
+    enough = escape(_("enough marks (R6)"))
+    too_few = escape(_("too few marks for a fair period mark (R6)"))
+    over_half = escape(_("missed over half of the lessons: the mark may be deferred (R7)"))
     rows = []
     for number, student in enumerate(grid.students, start=1):
+        sid = student.pk
         cells = []
         items = []
         count = 0
-        for gc in grid.columns:
-            lesson = gc.lesson
-            absence = absences.get((student.pk, lesson.pk))
-            code = absence.code if (absence is not None and gc.first_of_lesson) else ""
-            if gc.column is None:
+        for lesson_id, first, renderer, weight in columns:
+            absence = absences.get((sid, lesson_id)) if first else None
+            code = absence.code if absence is not None else ""
+            if renderer is None:
                 cells.append(
-                    format_html(
-                        '<td class="att">{}</td>', format_html('<span class="abs">{}</span>', code) if code else ""
-                    )
+                    f'<td class="att"><span class="abs">{code}</span></td>' if code else '<td class="att"></td>'
                 )
                 continue
-            column = gc.column
-            mark = marks.get((student.pk, column.pk))
+            mark = marks.get((sid, renderer.column_id))
             if mark is not None:
                 count += 1
                 if mark.value is not None:
-                    items.append((mark.value, mark.value2, column.work_type.weight))
-            cell_url, lesson_history = urls[lesson.pk]
-            cells.append(
-                mark_cell(
-                    url=cell_url,
-                    column=column,
-                    student_id=student.pk,
-                    mark=mark,
-                    editable=lesson.pk in editable_lessons,
-                    absence_code=code,
-                    changed=(student.pk, column.pk) in changed,
-                    history_url=f"{lesson_history}?student={student.pk}&column={column.pk}",
-                )
-            )
+                    items.append((mark.value, mark.value2, weight))
+            cells.append(renderer.render(sid, mark, absence_code=code, changed=(sid, renderer.column_id) in changed))
         average = weighted_average(items)
-        missed = sum(
-            1
-            for lesson in held_lessons
-            if (a := absences.get((student.pk, lesson.pk))) and a.kind == AbsenceKind.ABSENT
-        )
+        predicted = forecast(average)
+        missed = 0
+        for lesson_id in held_ids:
+            a = absences.get((sid, lesson_id))
+            if a is not None and a.kind == AbsenceKind.ABSENT:
+                missed += 1
         if required is None:
-            accumulation = format_html('<td class="acc">{}</td>', count)
+            accumulation = f'<td class="acc">{count}</td>'
         elif count >= required:
-            accumulation = format_html('<td class="acc ok" title="{}">{}</td>', _("enough marks (R6)"), count)
+            accumulation = f'<td class="acc ok" title="{enough}">{count}</td>'
         else:
-            accumulation = format_html(
-                '<td class="acc warn" title="{}">{}/{}</td>',
-                _("too few marks for a fair period mark (R6)"),
-                count,
-                required,
-            )
-        hint = ""
-        if held_lessons and missed * 2 > len(held_lessons):
-            hint = format_html(
-                ' <span class="badge" title="{}">&gt;50%</span>',
-                _("missed over half of the lessons: the mark may be deferred (R7)"),
-            )
-        pm = period_marks.get((student.pk, period.pk))
-        rows.append(
-            format_html(
-                '<tr data-student="{}"><td>{}</td><td class="name">{}{}</td>{}'
-                '<td class="avg">{}</td><td class="fc">{}</td>{}{}{}</tr>',
-                student.pk,
-                number,
-                student.short_name,
-                hint,
-                mark_safe("".join(cells)),  # noqa: S308
-                f"{average:.2f}".replace(".", ",") if average is not None else "—",
-                forecast(average) or "—",
-                accumulation,
-                period_cell(
-                    url=period_url,
-                    period=period,
-                    student_id=student.pk,
-                    mark=pm,
-                    editable=grid.can_set_period_marks,
-                    forecast_value=forecast(average),
-                    history_url=f"{history_base}?student={student.pk}&period={period.pk}",
-                    changed=pm is not None and pm.version > 1,
-                ),
-                format_html_join(
-                    "",
-                    "{}",
-                    (
-                        (
-                            period_cell(
-                                url=period_url,
-                                period=p,
-                                student_id=student.pk,
-                                mark=period_marks.get((student.pk, p.pk)),
-                                editable=grid.can_set_period_marks and p.kind == PeriodKind.YEAR,
-                                history_url=f"{history_base}?student={student.pk}&period={p.pk}",
-                                changed=(m := period_marks.get((student.pk, p.pk))) is not None and m.version > 1,
-                            ),
-                        )
-                        for p in other_periods
-                    ),
-                ),
-            )
+            accumulation = f'<td class="acc warn" title="{too_few}">{count}/{required}</td>'
+        hint = (
+            f' <span class="badge" title="{over_half}">&gt;50%</span>'
+            if held_ids and missed * 2 > len(held_ids)
+            else ""
         )
-    return mark_safe("".join(rows))  # noqa: S308 - every part is format_html
+        shown_average = f"{average:.2f}".replace(".", ",") if average is not None else "—"
+        rows.append(
+            f'<tr data-student="{sid}"><td>{number}</td><td class="name">{escape(student.short_name)}{hint}</td>'
+            + "".join(cells)
+            + f'<td class="avg">{shown_average}</td><td class="fc">{predicted or "—"}</td>{accumulation}'
+            + current.render(sid, period_marks.get((sid, period.pk)), forecast_value=predicted)
+            + "".join(p.render(sid, period_marks.get((sid, p.period_id))) for p in others)
+            + "</tr>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every text not ours is escaped

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from attendance.models import Absence
-from grading.cells import CellError, mark_cell
+from grading.cells import CellError, ColumnCells, mark_cell
 from grading.models import EventAction, EventObject, JournalEvent, Mark, MarkColumn
 
 from .models import Lesson, LessonNote, Student
@@ -43,12 +45,9 @@ def changed_cells(lesson_ids: list[int] | None = None, *, group_id: int | None =
         events = events.filter(lesson_id__in=lesson_ids)
     else:
         events = events.filter(group_id=group_id, lesson__date__gte=since, lesson__date__lte=until)
-    cells = set()
-    for student_id, new, old in events.values_list("student_id", "new", "old"):
-        column = (new or {}).get("column") or (old or {}).get("column")
-        if column:
-            cells.add((student_id, column))
-    return cells
+    column = Coalesce(KT("new__column"), KT("old__column"))
+    rows = events.order_by().annotate(cell_column=column).values_list("student_id", "cell_column").distinct()
+    return {(student_id, int(column)) for student_id, column in rows if column}
 
 
 def cell_urls(lesson: Lesson) -> tuple[str, str]:
@@ -79,7 +78,7 @@ def render_cell(
         editable=editable,
         absence_code="",
         changed=changed,
-        history_url=f"{history}?student={student_id}&column={column.pk}",
+        history_url=history,
         state=state,
         error=error,
     )
@@ -88,21 +87,15 @@ def render_cell(
 def sheet_rows(sheet: LessonSheet, *, editable: bool, only: int | None = None) -> list[SheetRow]:
     """The rows of the lesson page (or only the row of student ``only``)."""
     changed = changed_cells([sheet.lesson.pk])
+    url, history = cell_urls(sheet.lesson)
+    renderers = [ColumnCells(column, url=url, history_url=history, editable=editable) for column in sheet.columns]
     rows = []
     for number, (student, absence, marks, notes) in enumerate(sheet.rows(), start=1):
         if only is not None and student.pk != only:
             continue
         cells = [
-            render_cell(
-                sheet.lesson,
-                column,
-                student.pk,
-                mark,
-                editable=editable,
-                absence=absence,
-                changed=(student.pk, column.pk) in changed,
-            )
-            for column, mark in zip(sheet.columns, marks, strict=True)
+            mark_safe(cells.render(student.pk, mark, changed=(student.pk, cells.column_id) in changed))  # noqa: S308
+            for cells, mark in zip(renderers, marks, strict=True)
         ]
         rows.append(SheetRow(number, student, absence, cells, notes))
     return rows

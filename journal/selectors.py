@@ -331,7 +331,7 @@ class LessonSheet:
 def lesson_sheet(lesson: Lesson) -> LessonSheet:
     """The class list of the lesson's group on its date, with marks, absences, notes and homework."""
     columns = list(MarkColumn.objects.filter(lesson=lesson).select_related("work_type").order_by("pk"))
-    marks = {(m.student_id, m.column_id): m for m in Mark.objects.filter(column__lesson=lesson)}
+    marks = {(m.student_id, m.column_id): m for m in Mark.objects.filter(column__lesson=lesson).order_by()}
     notes: dict[int, list] = defaultdict(list)
     for note in LessonNote.objects.filter(lesson=lesson).order_by("created_at"):
         notes[note.student_id].append(note)
@@ -349,7 +349,7 @@ def lesson_sheet(lesson: Lesson) -> LessonSheet:
         students=list(members_on(lesson.group, lesson.date)),
         columns=columns,
         marks=marks,
-        absences={a.student_id: a for a in Absence.objects.filter(lesson=lesson)},
+        absences={a.student_id: a for a in Absence.objects.filter(lesson=lesson).order_by()},
         notes=notes,
         homework=list(Homework.objects.filter(lesson=lesson).prefetch_related("attachments").order_by("pk")),
         substitute_of=substitute_of,

@@ -80,8 +80,7 @@ def group_period_mark(request: HttpRequest, pk: int) -> HttpResponse:
         student_id=student.pk,
         mark=mark,
         editable=True,
-        history_url=f"{reverse('group_history', args=[group.pk])}?student={student.pk}&period={period.pk}",
-        changed=mark is not None and mark.version > 1,
+        history_url=reverse("group_history", args=[group.pk]),
         state=state,
         error=error,
     )
