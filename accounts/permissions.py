@@ -262,31 +262,60 @@ def lessons_for(user: User, action: Action = Action.VIEW) -> QuerySet[Lesson]:
     return Lesson.objects.filter(scope)
 
 
-def lesson_write_mode(user: User, lesson: Lesson) -> str:
-    """How ``user`` may write on ``lesson``: ``"entry"`` (its teacher, or the substitute on the
-    substitution's dates) or ``"correction"`` (a deputy; the services then require a reason).
-    Anybody else gets ``PermissionDenied`` — a read-only user cannot write through any service.
-    A lesson in a locked (archived) period is written by nobody: ``ValidationError``."""
-    if StudyPeriod.objects.filter(
-        year_id=lesson.group.year_id, start__lte=lesson.date, end__gte=lesson.date, locked_at__isnull=False
-    ).exists():
+def _write_mode_annotations(user: User) -> dict:
+    """What :func:`lesson_write_mode` needs, as annotations of a lesson query (one round trip)."""
+    return {
+        "wm_locked": Exists(
+            StudyPeriod.objects.filter(
+                year_id=OuterRef("group__year_id"),
+                start__lte=OuterRef("date"),
+                end__gte=OuterRef("date"),
+                locked_at__isnull=False,
+            )
+        ),
+        "wm_entry": Exists(lessons_for(user, Action.EDIT).filter(pk=OuterRef("pk"))),
+        "wm_correction": Exists(groups_for(user, Action.CORRECT).filter(pk=OuterRef("group_id"))),
+    }
+
+
+def _write_mode(locked: bool, entry: bool, correction: bool) -> str:
+    if locked:
         raise ValidationError(_("The period of this lesson is closed and archived: its journal is not changed."))
-    if lessons_for(user, Action.EDIT).filter(pk=lesson.pk).exists():
+    if entry:
         return "entry"
-    if groups_for(user, Action.CORRECT).filter(pk=lesson.group_id).exists():
+    if correction:
         return "correction"
     raise PermissionDenied(_("You cannot change this journal."))
 
 
-def get_lesson_for(user: User, pk: int, action: Action = Action.VIEW) -> Lesson:
-    lesson = (
-        lessons_for(user, action)
-        .select_related("group__subject", "group__year__school", "teacher")
-        .filter(pk=pk)
-        .first()
-    )
+def lesson_write_mode(user: User, lesson: Lesson) -> str:
+    """How ``user`` may write on ``lesson``: ``"entry"`` (its teacher, or the substitute on the
+    substitution's dates) or ``"correction"`` (a deputy; the services then require a reason).
+    Anybody else gets ``PermissionDenied`` — a read-only user cannot write through any service.
+    A lesson in a locked (archived) period is written by nobody: ``ValidationError``.
+
+    A lesson fetched with ``get_lesson_for(..., write_mode=True)`` carries the answer for that user,
+    read in the same query; otherwise it is read here."""
+    if getattr(lesson, "wm_user_id", None) == user.pk:
+        return _write_mode(lesson.wm_locked, lesson.wm_entry, lesson.wm_correction)
+    row = Lesson.objects.filter(pk=lesson.pk).annotate(**_write_mode_annotations(user))
+    flags = row.values_list("wm_locked", "wm_entry", "wm_correction").first()
+    if flags is None:
+        raise PermissionDenied(_("You cannot change this journal."))
+    return _write_mode(*flags)
+
+
+def get_lesson_for(user: User, pk: int, action: Action = Action.VIEW, *, write_mode: bool = False) -> Lesson:
+    """The lesson, or 404 when it is out of the user's scope for ``action``; with ``write_mode`` it also
+    carries what the write services ask :func:`lesson_write_mode` (read in the same query)."""
+    lessons = lessons_for(user, action).select_related("group__subject", "group__year__school", "teacher")
+    if write_mode:
+        lessons = lessons.annotate(**_write_mode_annotations(user))
+    lesson = lessons.filter(pk=pk).first()
     if lesson is None:
         raise Http404
+    if write_mode:
+        lesson.wm_user_id = user.pk
     return lesson
 
 

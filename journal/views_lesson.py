@@ -11,6 +11,8 @@ in (``htmx-config`` in base.html) — it never shows "saved" for something that 
 
 from __future__ import annotations
 
+from html import escape
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -22,27 +24,28 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import Action, get_lesson_for, lessons_for, students_for
-from attendance.models import Absence, AbsenceKind
+from attendance.models import AbsenceKind
 from attendance.services import absence_clear, absence_set
 from grading.cells import CONFLICT, ERROR, SAVED, CellError
 from grading.models import EventObject, JournalEvent, Mark, MarkColumn, WorkType
 from grading.services import MarkConflict, control_work_fill, mark_column_add, mark_delete, mark_set
 
 from . import selectors
-from .lesson_sheet import changed_cells, render_cell, sheet_rows
+from .lesson_sheet import RowRenderer, changed_cells, render_cell, sheet_rows
 from .models import (
     Homework,
     HomeworkAttachment,
     Lesson,
     LessonNote,
     LessonStatus,
-    NoteKind,
     PlanItem,
+    SchoolClass,
     Student,
 )
 from .services import (
@@ -134,41 +137,54 @@ def _work_types(lesson: Lesson):  # noqa: ANN202
     )
 
 
-def _plan_items(lesson: Lesson) -> tuple[list[PlanItem], PlanItem | None]:
-    """The group's КТП, and the item this lesson is about: its own, or the first one that no held
-    lesson has covered yet (R10). One query."""
+def _plan_options(lesson: Lesson) -> str:
+    """The ``<option>``s of the topic picker: the group's КТП items that no held lesson has covered yet,
+    plus this lesson's own item; the lesson's own item, or else the first uncovered one, is selected
+    (R10: the page proposes the next topic). One query; rendered here, a plan is 30–170 items."""
+    covered = Exists(
+        Lesson.objects.filter(group_id=lesson.group_id, plan_item=OuterRef("pk"), status=LessonStatus.HELD).exclude(
+            pk=lesson.pk
+        )
+    )
     items = list(
         PlanItem.objects.filter(group_id=lesson.group_id)
-        .annotate(covered=Exists(Lesson.objects.filter(plan_item=OuterRef("pk"), status=LessonStatus.HELD)))
+        .filter(~covered | Q(pk=lesson.plan_item_id or 0))
         .order_by("ordinal")
+        .values_list("pk", "ordinal", "topic", "is_control_work")
     )
-    if lesson.plan_item_id:
-        return items, next((i for i in items if i.pk == lesson.plan_item_id), None)
-    return items, next((i for i in items if not i.covered), None)
+    selected = lesson.plan_item_id or (items[0][0] if items else None)
+    control = escape(" (" + _("control work") + ")")
+    return "".join(
+        f'<option value="{pk}"{" selected" if pk == selected else ""}>{ordinal}. {escape(topic)}'
+        f"{control if is_control else ''}</option>"
+        for pk, ordinal, topic, is_control in items
+    )
 
 
 def _lesson_page(request: HttpRequest, lesson: Lesson, *, status: int = 200, homework_form=None, edit_homework=None):  # noqa: ANN001
     sheet = selectors.lesson_sheet(lesson)
-    can_write = _can_write(request.user, lesson)
+    can_write = getattr(lesson, "can_edit", None)
+    if can_write is None:
+        can_write = _can_write(request.user, lesson)
     today = timezone.localdate()
+    day_over = today > lesson.date
+    renderer = RowRenderer(lesson, can_write=can_write, day_over=day_over)
+    rows_html = "".join(renderer.render(row) for row in sheet_rows(sheet, editable=can_write))
+    ungraded = getattr(lesson, "ungraded", None)
+    if ungraded is None:
+        ungraded = any(c.grade <= 1 for c in lesson.group.classes.all())
     context = {
         "sheet": sheet,
         "lesson": lesson,
         "can_write": can_write,
-        "rows": sheet_rows(sheet, editable=can_write),
-        "day_over": today > lesson.date,
-        "takes_marks": can_write
-        and lesson.status != LessonStatus.CANCELLED
-        and lesson.date <= today
-        and all(c.grade > 1 for c in lesson.group.classes.all()),
-        "note_kinds": NoteKind.choices,
+        "rows_html": mark_safe(rows_html),  # noqa: S308 -- every text in it is escaped by RowRenderer
+        "day_over": day_over,
+        "takes_marks": can_write and lesson.status != LessonStatus.CANCELLED and lesson.date <= today and not ungraded,
     }
     if can_write:
-        plan_items, next_plan_item = _plan_items(lesson)
         context.update(
             work_types=_work_types(lesson),
-            plan_items=plan_items,
-            next_plan_item=next_plan_item,
+            plan_options=mark_safe(_plan_options(lesson)),  # noqa: S308 -- escaped in _plan_options
             homework_form=homework_form or HomeworkForm(),
             edit_homework=edit_homework,
             upload_limit_mb=settings.UPLOAD_MAX_BYTES // (1024 * 1024),
@@ -182,7 +198,18 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A lesson's page: class list, attendance, marks by column, remarks, topic and homework. Anybody
     who may read the journal sees it (R15: class teacher, deputy, director read-only); others get 404.
     The group's teacher (and the substitute on the substituted dates) edit it in place."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = (
+        lessons_for(request.user, Action.VIEW)
+        .select_related("group__subject", "group__year__school", "teacher")
+        .annotate(
+            can_edit=Exists(lessons_for(request.user, Action.EDIT).filter(pk=OuterRef("pk"))),
+            ungraded=Exists(SchoolClass.objects.filter(groups=OuterRef("group_id"), grade__lte=1)),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if lesson is None:
+        raise Http404
     return _lesson_page(request, lesson)
 
 
@@ -194,9 +221,11 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def lesson_cell(request: HttpRequest, pk: int) -> HttpResponse:
     """Save one mark cell (htmx): the typed text, or an empty cell to remove the mark. Answers the
     re-rendered cell: 200 saved, 409 somebody changed it meanwhile, 422 refused by a rule."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
-    column = MarkColumn.objects.select_related("work_type", "lesson").filter(pk=request.POST.get("column") or 0).first()
-    if column is None or column.lesson_id != lesson.pk:
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
+    column = (
+        MarkColumn.objects.select_related("work_type").filter(pk=request.POST.get("column") or 0, lesson=lesson).first()
+    )
+    if column is None:
         raise Http404
     column.lesson = lesson
     student = _student_of(request, lesson)
@@ -204,10 +233,10 @@ def lesson_cell(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "").strip()
     raw_version = request.POST.get("version", "").strip()
     version = int(raw_version) if raw_version.isdigit() else None
-    state, error, status = SAVED, None, 200
+    state, error, status, deleted = SAVED, None, 200, False
     try:
         if text:
-            mark_set(
+            mark = mark_set(
                 actor=request.user,
                 column=column,
                 student=student,
@@ -216,11 +245,13 @@ def lesson_cell(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=reason,
             )
         else:
-            current = Mark.objects.filter(column=column, student=student).first()
-            if current is not None:
+            mark = Mark.objects.filter(column=column, student=student).first()
+            if mark is not None:
                 if version is None:
-                    raise MarkConflict(current)
-                mark_delete(actor=request.user, mark=current, expected_version=version, reason=reason)
+                    raise MarkConflict(mark)
+                mark.column = column
+                mark_delete(actor=request.user, mark=mark, expected_version=version, reason=reason)
+                mark, deleted = None, True
     except MarkConflict as exc:
         state, status = CONFLICT, 409
         error = CellError(_message(exc), typed=text)
@@ -229,18 +260,15 @@ def lesson_cell(request: HttpRequest, pk: int) -> HttpResponse:
         error = CellError(_message(exc), typed=text, needs_reason=_needs_reason(exc))
     except PermissionDenied as exc:
         return HttpResponse(str(exc) or _("You cannot change this journal."), status=403)
-    mark = Mark.objects.filter(column=column, student=student).first()
-    absence = Absence.objects.filter(lesson=lesson, student=student).first()
+    if state != SAVED:
+        mark = Mark.objects.filter(column=column, student=student).first()
+    # A saved change or removal has just left its history; a first version may have an older one.
+    if state == SAVED and (deleted or (mark is not None and mark.version > 1)):
+        changed = True
+    else:
+        changed = (student.pk, column.pk) in changed_cells([lesson.pk])
     html = render_cell(
-        lesson,
-        column,
-        student.pk,
-        mark,
-        editable=True,
-        absence=absence,
-        changed=(student.pk, column.pk) in changed_cells([lesson.pk]),
-        state=state,
-        error=error,
+        lesson, column, student.pk, mark, editable=True, absence=None, changed=changed, state=state, error=error
     )
     return HttpResponse(html, status=status)
 
@@ -272,28 +300,15 @@ def _row_response(request: HttpRequest, lesson: Lesson, student: Student, *, err
     rows = sheet_rows(sheet, editable=True, only=student.pk)
     if not rows:
         raise Http404
-    return render(
-        request,
-        "journal/partials/_sheet_row.html",
-        {
-            "row": rows[0],
-            "lesson": lesson,
-            "can_write": True,
-            "note_kinds": NoteKind.choices,
-            "row_error": error,
-            "needs_reason": needs_reason,
-            "day_over": timezone.localdate() > lesson.date,
-            "sent": sent or {},
-        },
-        status=status,
-    )
+    renderer = RowRenderer(lesson, can_write=True, day_over=timezone.localdate() > lesson.date)
+    return HttpResponse(renderer.render(rows[0], sent=sent, error=error), status=status)
 
 
 @login_required
 @require_POST
 def lesson_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a student present, absent (Н) or late (with minutes) at the lesson; answers the row."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     student = _student_of(request, lesson)
     kind = request.POST.get("kind", "")
     minutes_raw = request.POST.get("minutes", "").strip()
@@ -324,7 +339,7 @@ def lesson_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lesson_note(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a remark, praise or message to parents about a student (R14); answers the row."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     student = _student_of(request, lesson)
     try:
         lesson_note_add(
@@ -346,7 +361,7 @@ def lesson_note(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lesson_note_remove(request: HttpRequest, pk: int, note_id: int) -> HttpResponse:
     """Withdraw a remark written by mistake (a reason after the lesson day, R4); answers the row."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     note = LessonNote.objects.filter(pk=note_id, lesson=lesson).select_related("student").first()
     if note is None:
         raise Http404
@@ -379,7 +394,7 @@ def _refused(request: HttpRequest, lesson: Lesson, exc: Exception, anchor: str =
 @require_POST
 def lesson_topic(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the lesson's topic (R10): a КТП item, or free text."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     item_id = request.POST.get("plan_item", "")
     plan_item = None
     if item_id:
@@ -404,7 +419,7 @@ def lesson_topic(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lesson_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that the lesson did not take place (with the reason)."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     try:
         lesson_cancel(actor=request.user, lesson=lesson, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
@@ -417,7 +432,7 @@ def lesson_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lesson_column_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a mark column: a work type, an optional title, or a «коррекция» column (R3)."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     work_type = _work_types(lesson).filter(pk=request.POST.get("work_type") or 0).first()
     try:
         if work_type is None:
@@ -438,7 +453,7 @@ def lesson_column_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lesson_column_fill(request: HttpRequest, pk: int, column_id: int) -> HttpResponse:
     """Give every present student without a mark in the column the same mark (R3, control works)."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     column = MarkColumn.objects.filter(pk=column_id, lesson=lesson).select_related("work_type").first()
     if column is None:
         raise Http404
@@ -461,7 +476,7 @@ def lesson_column_fill(request: HttpRequest, pk: int, column_id: int) -> HttpRes
 def lesson_homework(request: HttpRequest, pk: int) -> HttpResponse:
     """Give or change the lesson's homework (R11), with attachments. Refused input comes back in the
     form with the message; nothing saved before is touched."""
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     if not _can_write(request.user, lesson):
         raise PermissionDenied
     homework = None
@@ -497,7 +512,7 @@ def lesson_homework(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def lesson_homework_delete(request: HttpRequest, pk: int, homework_id: int) -> HttpResponse:
-    lesson = get_lesson_for(request.user, pk, Action.VIEW)
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     homework = Homework.objects.filter(pk=homework_id, lesson=lesson).first()
     if homework is None:
         raise Http404
