@@ -201,6 +201,7 @@ class ClassSummary:
     students: int
     absent_today: list[Absence]
     reasons_to_set: int  # absences of the last 14 days still without a reason (R8)
+    groups: list[TeachingGroup] = field(default_factory=list)  # the class's journals (read-only, R15)
 
 
 def led_classes(user: User, day: dt.date) -> list[ClassSummary]:
@@ -237,8 +238,24 @@ def led_classes(user: User, day: dt.date) -> list[ClassSummary]:
             .distinct()
             .count()
         )
-        out.append(ClassSummary(school_class, school_class.n_students, absent, to_set))
+        groups = list(
+            TeachingGroup.objects.filter(classes=school_class)
+            .select_related("subject")
+            .order_by("subject__name", "subgroup_number", "name")
+        )
+        out.append(ClassSummary(school_class, school_class.n_students, absent, to_set, groups))
     return out
+
+
+def my_groups(user: User, day: dt.date) -> list[TeachingGroup]:
+    """The groups whose journal the user keeps (main teacher on ``day``), for links to their grids and
+    plans, with their classes."""
+    return list(
+        groups_for(user, Action.PERIOD_MARKS, on=day)
+        .select_related("subject")
+        .prefetch_related("classes")
+        .order_by("name")
+    )
 
 
 @dataclass

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views, views_grid, views_lesson
+from . import views, views_grid, views_lesson, views_plan
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -38,6 +38,9 @@ urlpatterns = [
     path("journal/groups/<int:pk>/period-mark/", views_grid.group_period_mark, name="group_period_mark"),
     path("journal/groups/<int:pk>/history/", views_grid.group_history, name="group_history"),
     # --- КТП, the calendar-thematic plan (journal/views_plan.py) ---
+    path("journal/groups/<int:pk>/plan/", views_plan.plan, name="plan"),
+    path("journal/groups/<int:pk>/plan/import/", views_plan.plan_import, name="plan_import"),
+    path("journal/groups/<int:pk>/plan/export/", views_plan.plan_export, name="plan_export"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -121,5 +121,6 @@ def journal_week(request: HttpRequest) -> HttpResponse:
             "prev_week": monday - dt.timedelta(days=7),
             "next_week": monday + dt.timedelta(days=7),
             "has_lessons": any(week.values()),
+            "groups": selectors.my_groups(request.user, timezone.localdate()),
         },
     )

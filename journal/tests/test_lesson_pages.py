@@ -70,6 +70,21 @@ def test_the_week_lists_lessons_and_flags_missing_topics_and_marks(client, teach
     assert "сегодня" in html
 
 
+def test_the_week_links_the_journals_and_plans_of_the_teachers_groups(client, teacher, group, lesson):
+    html = _get(client, teacher, "/journal/?week=2026-11-25").content.decode()
+    assert "Журналы моих групп" in html
+    assert f'href="/journal/groups/{group.pk}/"' in html
+    assert f'href="/journal/groups/{group.pk}/plan/"' in html
+
+
+def test_the_class_teacher_home_links_the_class_journals_read_only(client, class_teacher, group, lesson):  # R15
+    html = _get(client, class_teacher, "/?day=2026-11-23").content.decode()
+    assert "Журналы класса" in html
+    assert f'href="/journal/groups/{group.pk}/"' in html
+    grid = client.get(f"/journal/groups/{group.pk}/").content.decode()
+    assert 'class="mk"' not in grid  # read, never edited by the class teacher
+
+
 def test_the_week_of_someone_without_lessons_says_so(client, parent):
     assert "На этой неделе у вас нет уроков" in _get(client, parent, "/journal/").content.decode()
 
