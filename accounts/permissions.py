@@ -308,14 +308,30 @@ def lesson_write_mode(user: User, lesson: Lesson) -> str:
 def get_lesson_for(user: User, pk: int, action: Action = Action.VIEW, *, write_mode: bool = False) -> Lesson:
     """The lesson, or 404 when it is out of the user's scope for ``action``; with ``write_mode`` it also
     carries what the write services ask :func:`lesson_write_mode` (read in the same query)."""
-    lessons = lessons_for(user, action).select_related("group__subject", "group__year__school", "teacher")
-    if write_mode:
-        lessons = lessons.annotate(**_write_mode_annotations(user))
-    lesson = lessons.filter(pk=pk).first()
-    if lesson is None:
+    if not (write_mode and action == Action.VIEW):
+        lessons = lessons_for(user, action).select_related("group__subject", "group__year__school", "teacher")
+        if write_mode:
+            lessons = lessons.annotate(**_write_mode_annotations(user))
+        lesson = lessons.filter(pk=pk).first()
+        if lesson is None:
+            raise Http404
+        if write_mode:
+            lesson.wm_user_id = user.pk
+        return lesson
+    # The write endpoints: whoever may enter marks on the lesson may read it (lessons_for's EDIT scope is
+    # inside its VIEW scope), so the wider VIEW query is asked only of everybody else — a reader who
+    # posts (403 from the service) or a stranger (404). The common write costs one query.
+    lesson = (
+        Lesson.objects.select_related("group__subject", "group__year__school", "teacher")
+        .annotate(**_write_mode_annotations(user))
+        .filter(pk=pk)
+        .first()
+    )
+    if lesson is None or not user.is_authenticated:
         raise Http404
-    if write_mode:
-        lesson.wm_user_id = user.pk
+    if not lesson.wm_entry and not lessons_for(user, Action.VIEW).filter(pk=pk).exists():
+        raise Http404
+    lesson.wm_user_id = user.pk
     return lesson
 
 

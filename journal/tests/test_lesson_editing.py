@@ -14,6 +14,8 @@ from grading.models import JournalEvent, Mark
 from grading.services import mark_column_add, mark_set
 from grading.tests.factories import WorkTypeFactory
 from journal.models import Homework, HomeworkAttachment, Lesson, LessonStatus, PlanItem, StudyPeriod
+from journal.services import enrollment_admit
+from journal.tests.factories import StudentFactory
 
 TODAY = dt.date(2026, 11, 23)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
@@ -57,6 +59,25 @@ def test_a_typed_mark_is_saved_and_the_cell_says_so(client, teacher, column, stu
     assert mark.value == 5
     assert JournalEvent.objects.filter(object_type="mark", object_id=mark.pk, action="create").exists()
     assert Lesson.objects.get(pk=column.lesson_id).status == LessonStatus.HELD  # a lesson with marks was held
+
+
+@pytest.mark.parametrize("size", [2, 25])
+def test_a_mark_save_is_one_small_transaction_whatever_the_class_size(
+    client, teacher, column, student, school, school_class, size, django_assert_max_num_queries
+):
+    for _ in range(size):
+        classmate = StudentFactory(school=school)
+        enrollment_admit(actor=None, student=classmate, school_class=school_class, start=dt.date(2026, 9, 1))
+    _cell(client, teacher, column, student, "4")
+    # user, lesson with the write mode, column, student, R1 grade check, enrolment and absence, the mark
+    # (locked), its update, the group's chain head (locked), the last event, the new event, and the
+    # savepoint pair standing for the service's BEGIN / COMMIT inside the test's own transaction.
+    with django_assert_max_num_queries(13):
+        response = client.post(
+            f"/journal/lessons/{column.lesson_id}/cell/",
+            {"column": column.pk, "student": student.pk, "value": "5", "version": "1"},
+        )
+    assert response.status_code == 200 and "mark-5 saved changed" in response.content.decode()
 
 
 def test_a_double_mark_is_refused_outside_russian_and_the_cell_keeps_what_was_typed(client, teacher, column, student):

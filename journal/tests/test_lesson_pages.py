@@ -104,5 +104,5 @@ def test_the_lesson_page_query_count_does_not_grow_with_the_class(
         absence_set(actor=teacher, lesson=lesson, student=classmate, kind="late", minutes_late=5)
     client.force_login(teacher)
     client.get(f"/journal/lessons/{lesson.pk}/")
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):  # user + 11 for the page (the session is read from Redis)
         assert client.get(f"/journal/lessons/{lesson.pk}/").status_code == 200
