@@ -275,6 +275,8 @@ def _write_mode_annotations(user: User) -> dict:
         ),
         "wm_entry": Exists(lessons_for(user, Action.EDIT).filter(pk=OuterRef("pk"))),
         "wm_correction": Exists(groups_for(user, Action.CORRECT).filter(pk=OuterRef("group_id"))),
+        # R1 (no marks in the first grade) is asked by every mark write and by the page: read it here too.
+        "wm_first_grade": Exists(SchoolClass.objects.filter(groups=OuterRef("group_id"), grade=1)),
     }
 
 
@@ -288,6 +290,15 @@ def _write_mode(locked: bool, entry: bool, correction: bool) -> str:
     raise PermissionDenied(_("You cannot change this journal."))
 
 
+def lesson_takes_entries(user: User, lesson: Lesson) -> bool:
+    """Whether the lesson page is editable for ``user``: its teacher (or the substitute on the day) and a
+    period that is not locked. Uses what ``get_lesson_for(..., write_mode=True)`` read."""
+    try:
+        return lesson_write_mode(user, lesson) == "entry"
+    except (PermissionDenied, ValidationError):
+        return False
+
+
 def lesson_write_mode(user: User, lesson: Lesson) -> str:
     """How ``user`` may write on ``lesson``: ``"entry"`` (its teacher, or the substitute on the
     substitution's dates) or ``"correction"`` (a deputy; the services then require a reason).
@@ -299,10 +310,13 @@ def lesson_write_mode(user: User, lesson: Lesson) -> str:
     if getattr(lesson, "wm_user_id", None) == user.pk:
         return _write_mode(lesson.wm_locked, lesson.wm_entry, lesson.wm_correction)
     row = Lesson.objects.filter(pk=lesson.pk).annotate(**_write_mode_annotations(user))
-    flags = row.values_list("wm_locked", "wm_entry", "wm_correction").first()
+    flags = row.values("wm_locked", "wm_entry", "wm_correction", "wm_first_grade").first()
     if flags is None:
         raise PermissionDenied(_("You cannot change this journal."))
-    return _write_mode(*flags)
+    for name, value in flags.items():
+        setattr(lesson, name, value)
+    lesson.wm_user_id = user.pk
+    return _write_mode(flags["wm_locked"], flags["wm_entry"], flags["wm_correction"])
 
 
 def get_lesson_for(user: User, pk: int, action: Action = Action.VIEW, *, write_mode: bool = False) -> Lesson:

@@ -95,7 +95,10 @@ def mark_parse(text: str, *, lesson: Lesson, student: Student) -> ParsedMark:
 
 
 def _check_lesson_takes_marks(lesson: Lesson, today: dt.date) -> None:
-    if any(school_class.grade == 1 for school_class in lesson.group.classes.all()):
+    first_grade = getattr(lesson, "wm_first_grade", None)  # read with the write mode (accounts.permissions)
+    if first_grade is None:
+        first_grade = any(school_class.grade == 1 for school_class in lesson.group.classes.all())
+    if first_grade:
         raise ValidationError(_("Marks are not given in the first grade."))  # R1
     if lesson.status == LessonStatus.CANCELLED:
         raise ValidationError(_("The lesson was cancelled: it takes no marks."))

@@ -95,7 +95,8 @@ class Grid:
     subgroups: list[TeachingGroup]
     subgroup: TeachingGroup | None
     can_edit_marks: bool
-    can_set_period_marks: bool
+    can_set_period_marks: bool  # in the shown period
+    may_set_period_marks: bool = False  # the group's teacher, whatever the period (the year column)
     held: int = 0
     planned_items: int = 0
     covered_items: int = 0
@@ -257,13 +258,15 @@ def build_grid(user, group: TeachingGroup, period_id: str | None, subgroup_id: s
     )  # fmt: skip
     lessons: dict[int, Lesson] = {}
     editable_lessons: set[int] = set()
+    # A locked (archived) period takes no writes (accounts.permissions.lesson_write_mode): show it so.
+    locked = [(p.start, p.end) for p in periods if p.locked_at]
     grid_columns: list[GridColumn] = []
     for pk, date, number, status, editable, c_pk, c_title, c_corr, wt_pk, wt_name, wt_short, wt_weight in rows:
         lesson = lessons.get(pk)
         first = lesson is None
         if first:
             lesson = lessons[pk] = Lesson(pk=pk, group=group, date=date, number=number, status=status)
-            if editable:
+            if editable and not any(start <= date <= end for start, end in locked):
                 editable_lessons.add(pk)
         column = None
         if c_pk is not None:
@@ -300,7 +303,8 @@ def build_grid(user, group: TeachingGroup, period_id: str | None, subgroup_id: s
         subgroups=subgroups,
         subgroup=subgroup,
         can_edit_marks=bool(editable_lessons),
-        can_set_period_marks=group.can_set_period_marks,
+        can_set_period_marks=group.can_set_period_marks and not period.locked_at,
+        may_set_period_marks=group.can_set_period_marks,
         held=sum(1 for lesson in lessons.values() if lesson.status == LessonStatus.HELD),
         planned_items=group.n_plan_items,
         covered_items=group.plan_covered,
@@ -363,7 +367,7 @@ def _body(grid, marks, absences, period_marks, changed, editable_lessons) -> Saf
             p,
             url=period_url,
             history_url=group_history,
-            editable=grid.can_set_period_marks and p.kind == PeriodKind.YEAR,
+            editable=grid.may_set_period_marks and p.kind == PeriodKind.YEAR and not p.locked_at,
         )
         for p in grid.periods
         if p.pk != period.pk

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import Action, get_lesson_for, lessons_for, students_for
+from accounts.permissions import Action, get_lesson_for, lesson_takes_entries, lessons_for, students_for
 from attendance.models import AbsenceKind
 from attendance.services import absence_clear, absence_set
 from grading.cells import CONFLICT, ERROR, SAVED, CellError
@@ -45,7 +45,6 @@ from .models import (
     LessonNote,
     LessonStatus,
     PlanItem,
-    SchoolClass,
     Student,
 )
 from .services import (
@@ -66,10 +65,6 @@ def _message(exc: ValidationError) -> str:
 
 def _needs_reason(exc: ValidationError) -> bool:
     return any(getattr(e, "code", None) == REASON_REQUIRED for e in exc.error_list)
-
-
-def _can_write(user, lesson: Lesson) -> bool:  # noqa: ANN001
-    return lessons_for(user, Action.EDIT).filter(pk=lesson.pk).exists()
 
 
 def _student_of(request: HttpRequest, lesson: Lesson) -> Student:
@@ -163,23 +158,21 @@ def _plan_options(lesson: Lesson) -> str:
 
 def _lesson_page(request: HttpRequest, lesson: Lesson, *, status: int = 200, homework_form=None, edit_homework=None):  # noqa: ANN001
     sheet = selectors.lesson_sheet(lesson)
-    can_write = getattr(lesson, "can_edit", None)
-    if can_write is None:
-        can_write = _can_write(request.user, lesson)
+    can_write = lesson_takes_entries(request.user, lesson)
     today = timezone.localdate()
     day_over = today > lesson.date
     renderer = RowRenderer(lesson, can_write=can_write, day_over=day_over)
     rows_html = "".join(renderer.render(row) for row in sheet_rows(sheet, editable=can_write))
-    ungraded = getattr(lesson, "ungraded", None)
-    if ungraded is None:
-        ungraded = any(c.grade <= 1 for c in lesson.group.classes.all())
     context = {
         "sheet": sheet,
         "lesson": lesson,
         "can_write": can_write,
         "rows_html": mark_safe(rows_html),  # noqa: S308 -- every text in it is escaped by RowRenderer
         "day_over": day_over,
-        "takes_marks": can_write and lesson.status != LessonStatus.CANCELLED and lesson.date <= today and not ungraded,
+        "takes_marks": can_write
+        and lesson.status != LessonStatus.CANCELLED
+        and lesson.date <= today
+        and not lesson.wm_first_grade,
     }
     if can_write:
         context.update(
@@ -198,18 +191,7 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A lesson's page: class list, attendance, marks by column, remarks, topic and homework. Anybody
     who may read the journal sees it (R15: class teacher, deputy, director read-only); others get 404.
     The group's teacher (and the substitute on the substituted dates) edit it in place."""
-    lesson = (
-        lessons_for(request.user, Action.VIEW)
-        .select_related("group__subject", "group__year__school", "teacher")
-        .annotate(
-            can_edit=Exists(lessons_for(request.user, Action.EDIT).filter(pk=OuterRef("pk"))),
-            ungraded=Exists(SchoolClass.objects.filter(groups=OuterRef("group_id"), grade__lte=1)),
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if lesson is None:
-        raise Http404
+    lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
     return _lesson_page(request, lesson)
 
 
@@ -477,7 +459,7 @@ def lesson_homework(request: HttpRequest, pk: int) -> HttpResponse:
     """Give or change the lesson's homework (R11), with attachments. Refused input comes back in the
     form with the message; nothing saved before is touched."""
     lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
-    if not _can_write(request.user, lesson):
+    if not lesson_takes_entries(request.user, lesson):
         raise PermissionDenied
     homework = None
     if request.POST.get("homework"):

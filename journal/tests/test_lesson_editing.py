@@ -154,6 +154,11 @@ def test_a_locked_period_takes_nothing(client, teacher, column, student, year):
     response = _cell(client, teacher, column, student, "5")
     assert response.status_code == 422 and "закрыт" in response.content.decode()
     assert not Mark.objects.exists()
+    # The pages say so and offer nothing to type into.
+    page = client.get(f"/journal/lessons/{column.lesson_id}/").content.decode()
+    assert 'data-testid="locked"' in page and 'class="mk"' not in page and "att-form" not in page
+    grid = client.get(f"/journal/groups/{column.lesson.group_id}/").content.decode()
+    assert 'data-testid="locked"' in grid and 'class="mk"' not in grid
 
 
 @pytest.mark.parametrize("reader", ["class_teacher", "director"])
