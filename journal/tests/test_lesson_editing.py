@@ -69,10 +69,10 @@ def test_a_mark_save_is_one_small_transaction_whatever_the_class_size(
         classmate = StudentFactory(school=school)
         enrollment_admit(actor=None, student=classmate, school_class=school_class, start=dt.date(2026, 9, 1))
     _cell(client, teacher, column, student, "4")
-    # user, lesson with the write mode, column, student, R1 grade check, enrolment and absence, the mark
-    # (locked), its update, the group's chain head (locked), the last event, the new event, and the
-    # savepoint pair standing for the service's BEGIN / COMMIT inside the test's own transaction.
-    with django_assert_max_num_queries(13):
+    # user, the lesson with its write mode (and R1's first-grade flag), column, student, enrolment and
+    # absence, the mark (locked), its update, the group's chain head (locked), the last event, the new
+    # event, and the savepoint pair standing for the service's BEGIN / COMMIT in the test's transaction.
+    with django_assert_max_num_queries(12):
         response = client.post(
             f"/journal/lessons/{column.lesson_id}/cell/",
             {"column": column.pk, "student": student.pk, "value": "5", "version": "1"},
@@ -325,6 +325,14 @@ def test_a_first_grade_lesson_offers_no_mark_columns(client, teacher, make_lesso
     client.force_login(teacher)
     html = client.get(f"/journal/lessons/{first_grade.pk}/").content.decode()
     assert 'data-testid="column-add"' not in html
+
+
+def test_a_cell_of_a_first_grade_lesson_refuses_a_mark(client, teacher, column, student, school_class):  # R1
+    school_class.grade = 1  # the column was made before: the refusal comes from the service itself
+    school_class.save()
+    response = _cell(client, teacher, column, student, "5")
+    assert response.status_code == 422 and "первом классе" in response.content.decode()
+    assert not Mark.objects.exists()
 
 
 # --- homework ----------------------------------------------------------------------------------------------
