@@ -266,6 +266,23 @@ def test_a_remark_is_added_to_the_row_and_can_be_withdrawn(client, teacher, less
     assert empty.status_code == 422 and "Напишите текст" in empty.content.decode()
 
 
+def test_what_people_typed_is_shown_as_text_never_as_markup(client, teacher, lesson, student, group):
+    """The rows, cells and topic options are rendered in Python, outside the template's autoescape."""
+    student.last_name = '<b onmouseover="x()">Иванов'
+    student.save()
+    PlanItem.objects.create(group=group, ordinal=1, topic="<script>alert(1)</script>")
+    client.force_login(teacher)
+    client.post(f"/journal/lessons/{lesson.pk}/notes/", {"student": student.pk, "kind": "remark", "text": "<i>x</i>"})
+    refused = client.post(
+        f"/journal/lessons/{lesson.pk}/notes/", {"student": student.pk, "kind": "remark", "text": '"><img src=x>' * 200}
+    )
+    page = client.get(f"/journal/lessons/{lesson.pk}/").content.decode()
+    for html in (page, refused.content.decode()):
+        assert "<b onmouseover" not in html and "<i>x</i>" not in html and "<img src=x>" not in html
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b onmouseover=&quot;x()&quot;&gt;Иванов" in page
+
+
 # --- topic, columns, control work --------------------------------------------------------------------------
 
 
