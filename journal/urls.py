@@ -41,6 +41,9 @@ urlpatterns = [
     path("journal/groups/<int:pk>/plan/", views_plan.plan, name="plan"),
     path("journal/groups/<int:pk>/plan/import/", views_plan.plan_import, name="plan_import"),
     path("journal/groups/<int:pk>/plan/export/", views_plan.plan_export, name="plan_export"),
+    # --- the diary (journal/views_diary.py) ---
+    # --- the class teacher's desk (journal/views_class.py) ---
+    # --- messages and announcements (messaging/urls.py) ---
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
