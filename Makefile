@@ -44,6 +44,11 @@ syscheck:
 		echo "    sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"; \
 		missing=1; \
 	fi; \
+	if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+		echo "Missing: the DejaVu fonts (Cyrillic text of the PDF diary extracts and journal copies). Install them with:"; \
+		echo "    sudo apt-get install -y fonts-dejavu-core"; \
+		missing=1; \
+	fi; \
 	if ! command -v msgfmt >/dev/null 2>&1; then \
 		echo "Missing: gettext (msgfmt compiles the Russian translations). Install it with:"; \
 		echo "    sudo apt-get install -y gettext"; \

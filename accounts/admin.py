@@ -23,6 +23,7 @@ from .models import (
     Consent,
     LoginEvent,
     ParentLink,
+    PersonalDataChange,
     SchoolClassUserObjectPermission,
     SchoolUserObjectPermission,
     StaffRole,
@@ -179,6 +180,17 @@ class LoginEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "user", "ip", "user_agent"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__last_name", "=ip"]
+    date_hierarchy = "at"
+
+
+@admin.register(PersonalDataChange)
+class PersonalDataChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who changed which field of a student's or a parent's data, when, old → new: never edited."""
+
+    list_display = ["at", "actor", "object_type", "object_id", "field", "old", "new"]
+    list_select_related = ["actor"]
+    list_filter = ["object_type", "field"]
+    search_fields = ["actor__username", "actor__last_name", "=object_id"]
     date_hierarchy = "at"
 
 

@@ -146,6 +146,37 @@ class LoginEvent(models.Model):
         return f"{self.user} {self.at:%d.%m.%Y %H:%M}"
 
 
+class PersonalObject(models.TextChoices):
+    STUDENT = "student", _("student")
+    USER = "user", _("user")
+
+
+class PersonalDataChange(models.Model):
+    """One changed field of a student's or a person's data (R15, R16): who, when, old → new.
+
+    Written by the services of ``accounts/personal.py`` in the same transaction as the change. A new
+    password is recorded as an event (``field`` «password») without its value."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("changed by")
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    object_type = models.CharField(_("object"), max_length=10, choices=PersonalObject.choices)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    field = models.CharField(_("field"), max_length=50)
+    old = models.TextField(_("before"), blank=True)
+    new = models.TextField(_("after"), blank=True)
+
+    class Meta:
+        verbose_name = _("personal data change")
+        verbose_name_plural = _("personal data changes")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id", "-at"], name="personal_change_object")]
+
+    def __str__(self) -> str:
+        return f"{self.get_object_type_display()} {self.object_id}: {self.field}"
+
+
 # django-guardian direct foreign-key permission tables (one per object type; no generic relations).
 
 

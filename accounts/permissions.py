@@ -26,7 +26,17 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from journal.models import Lesson, School, SchoolClass, Student, StudyPeriod, TeachingAssignment, TeachingGroup
+from journal.models import (
+    Enrollment,
+    GroupMembership,
+    Lesson,
+    School,
+    SchoolClass,
+    Student,
+    StudyPeriod,
+    TeachingAssignment,
+    TeachingGroup,
+)
 
 from .models import (
     ParentLink,
@@ -111,6 +121,7 @@ class StudentAction(StrEnum):
     PERSONAL_VIEW = "personal_view"  # personal data
     PERSONAL_EDIT = "personal_edit"
     ENROLL = "enroll"  # admit, transfer, leave
+    CREDENTIALS = "credentials"  # issue logins and one-time passwords to the student and the parents (R17)
 
 
 def _school_ids(user: User, codename: str) -> QuerySet:
@@ -369,12 +380,39 @@ def get_class_for(user: User, pk: int, *, lead_only: bool = False) -> SchoolClas
     return school_class
 
 
+def _leads_or_holds(user: User, school_class: SchoolClass, codename: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    return (
+        _led_class_ids(user).filter(content_object_id=school_class.pk).exists()
+        or _school_ids(user, codename).filter(content_object_id=school_class.year.school_id).exists()
+    )
+
+
+def can_edit_class_people(user: User, school_class: SchoolClass) -> bool:
+    """Whether the user keeps the personal data and the consent registry of the class (R15, R16): its
+    class teacher, or school staff with ``edit_personal_data``."""
+    return _leads_or_holds(user, school_class, "edit_personal_data")
+
+
+def can_issue_credentials(user: User, school_class: SchoolClass) -> bool:
+    """Whether the user hands out logins and one-time passwords to the class's families (R17): its class
+    teacher, or the school's administrator (``manage_accounts``)."""
+    return _leads_or_holds(user, school_class, "manage_accounts")
+
+
+def can_set_absence_reasons(user: User, school_class: SchoolClass) -> bool:
+    """Whether the user records absence reasons of the class (R8): its class teacher or a deputy."""
+    return _leads_or_holds(user, school_class, "set_absence_reasons")
+
+
 def students_for(user: User, action: StudentAction = StudentAction.DIARY) -> QuerySet[Student]:
     """Students the user may ``action``.
 
     DIARY: own children and oneself. PERSONAL_VIEW: the school (``view_personal_data``), the led class,
     members of own groups (read), own children, oneself. PERSONAL_EDIT: the school
     (``edit_personal_data``) and the led class. ENROLL: the school (``manage_enrollment``).
+    CREDENTIALS: the led class and the school (``manage_accounts``, the administrator) — R17.
     """
     if not user.is_authenticated:
         return Student.objects.none()
@@ -398,6 +436,8 @@ def students_for(user: User, action: StudentAction = StudentAction.DIARY) -> Que
         scope = Q(school_id__in=_school_ids(user, "edit_personal_data")) | led_students
     elif action == StudentAction.ENROLL:
         scope = Q(school_id__in=_school_ids(user, "manage_enrollment"))
+    elif action == StudentAction.CREDENTIALS:
+        scope = Q(school_id__in=_school_ids(user, "manage_accounts")) | led_students
     else:  # pragma: no cover
         raise ValueError(action)
     return Student.objects.filter(pk__in=Student.objects.filter(scope).values("pk"))
@@ -468,3 +508,112 @@ def roles_of(user: User, *, today: dt.date | None = None) -> UserRoles:
     if student:
         roles.student_id = student[0]
     return roles
+
+
+# --- messages and announcements (messaging/) -------------------------------------------------------------
+
+# Who parents may always write to, and who may announce to the whole school or its staff.
+ADMINISTRATION = (Role.DIRECTOR, Role.DEPUTY, Role.ADMINISTRATOR)
+
+
+def in_force_on(day: dt.date) -> Q:
+    """A dated row (membership, enrollment, assignment) that is in force on ``day``."""
+    return Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gte=day))
+
+
+def _teachers_of(student_ids: QuerySet, day: dt.date) -> QuerySet:
+    """User ids of the teachers (main or substitute) teaching the students' groups on ``day``."""
+    groups = GroupMembership.objects.filter(in_force_on(day), student_id__in=student_ids).values("group_id")
+    return TeachingAssignment.objects.filter(in_force_on(day), group_id__in=groups).values("teacher_id")
+
+
+def _class_teachers_of(student_ids: QuerySet, day: dt.date) -> QuerySet:
+    """User ids of the class teachers of the classes the students are enrolled in on ``day``."""
+    classes = Enrollment.objects.filter(in_force_on(day), student_id__in=student_ids).values("school_class_id")
+    return SchoolClass.objects.filter(pk__in=classes, class_teacher__isnull=False).values("class_teacher_id")
+
+
+def message_recipients_for(user: User, *, on: dt.date | None = None) -> QuerySet[User]:
+    """Whom ``user`` may start a conversation with (DESIGN.md §4, "messages"), on ``on`` (today):
+
+    * a parent — the teachers of their children's groups, the children's class teachers, and the
+      director, deputies and administrators of the children's schools;
+    * a student (own login) — their own teachers and class teacher;
+    * staff — the staff of their schools, and the students and parents of the groups they teach and the
+      classes they lead; the administration (director, deputy, administrator) — of their whole school.
+
+    Never anybody of another school, never oneself, never an inactive account. Replies inside a thread
+    are open to its participants whatever this says. One query when evaluated."""
+    if not user.is_authenticated:
+        return User.objects.none()
+    day = on or timezone.localdate()
+    children = ParentLink.objects.filter(parent=user, student__in=_diary_student_ids(user)).values("student_id")
+    own = Student.objects.filter(user=user).values("pk")
+    staff_schools = StaffRole.objects.filter(user=user).values("school_id")
+    admin_schools = StaffRole.objects.filter(user=user, role__in=ADMINISTRATION).values("school_id")
+    taught = TeachingAssignment.objects.filter(in_force_on(day), teacher=user).values("group_id")
+    pupils = (
+        Q(pk__in=GroupMembership.objects.filter(in_force_on(day), group_id__in=taught).values("student_id"))
+        | Q(
+            pk__in=Enrollment.objects.filter(in_force_on(day), school_class_id__in=_led_class_ids(user)).values(
+                "student_id"
+            )
+        )
+        | Q(
+            pk__in=Enrollment.objects.filter(in_force_on(day), school_class__year__school_id__in=admin_schools).values(
+                "student_id"
+            )
+        )
+    )
+    pupil_ids = Student.objects.filter(pupils).values("pk")
+    children_schools = Student.objects.filter(pk__in=children).values("school_id")
+    scope = (
+        Q(pk__in=_teachers_of(children, day))
+        | Q(pk__in=_class_teachers_of(children, day))
+        | Q(pk__in=StaffRole.objects.filter(school_id__in=children_schools, role__in=ADMINISTRATION).values("user_id"))
+        | Q(pk__in=_teachers_of(own, day))
+        | Q(pk__in=_class_teachers_of(own, day))
+        | Q(pk__in=StaffRole.objects.filter(school_id__in=staff_schools).values("user_id"))
+        | Q(pk__in=ParentLink.objects.filter(student_id__in=pupil_ids).values("parent_id"))
+        | Q(pk__in=Student.objects.filter(pk__in=pupil_ids, user__isnull=False).values("user_id"))
+    )
+    return User.objects.filter(scope, is_active=True).exclude(pk=user.pk)
+
+
+def announcement_schools_for(user: User) -> QuerySet[School]:
+    """Schools the user may announce to as a whole (or to their staff): the administration's."""
+    if not user.is_authenticated:
+        return School.objects.none()
+    return School.objects.filter(
+        pk__in=StaffRole.objects.filter(user=user, role__in=ADMINISTRATION).values("school_id")
+    )
+
+
+def announcement_classes_for(user: User) -> QuerySet[SchoolClass]:
+    """Classes whose parents and students the user may announce to: the led classes, and every class of
+    a school the user runs (director, deputy, administrator)."""
+    if not user.is_authenticated:
+        return SchoolClass.objects.none()
+    return SchoolClass.objects.filter(
+        Q(pk__in=_led_class_ids(user)) | Q(year__school_id__in=announcement_schools_for(user).values("pk"))
+    )
+
+
+def staff_schools_for(user: User) -> QuerySet[School]:
+    """Schools where the user holds any staff role (announcements to the staff reach them)."""
+    if not user.is_authenticated:
+        return School.objects.none()
+    return School.objects.filter(pk__in=StaffRole.objects.filter(user=user).values("school_id"))
+
+
+def diary_parent_links() -> QuerySet[ParentLink]:
+    """Parent links whose parent still holds the child's diary grant (the daily digest goes only there)."""
+    return ParentLink.objects.filter(
+        Exists(
+            StudentUserObjectPermission.objects.filter(
+                user_id=OuterRef("parent_id"),
+                content_object_id=OuterRef("student_id"),
+                permission__codename="view_diary",
+            )
+        )
+    )

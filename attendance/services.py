@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -137,3 +139,32 @@ def absence_reason_set(*, actor: User, absence: Absence, reason: str, note: str 
         is_late=False,
     )
     return absence
+
+
+@transaction.atomic
+def absence_reasons_set_range(
+    *, actor: User, student: Student, start: dt.date, end: dt.date, reason: str, note: str = ""
+) -> int:
+    """Record one reason (Б, У, Н) with its document for every absence of ``student`` from ``start`` to
+    ``end`` inclusive (R8: «ill from Monday to Wednesday, certificate № …»), through
+    :func:`absence_reason_set` — so each change is checked and written to the journal history — in one
+    transaction: if any absence is refused, none is changed. Lateness (О) is left as it is.
+    Returns how many absences changed."""
+    if end < start:
+        raise ValidationError(_("The end date is before the start date."))
+    if (end - start).days > 92:
+        raise ValidationError(_("Give a range of at most three months."))
+    if reason not in AbsenceReason.values or reason == AbsenceReason.UNKNOWN:
+        raise ValidationError(_("Choose a reason: illness, excused or unexcused."))
+    absences = (
+        Absence.objects.select_for_update(of=("self",))
+        .filter(student=student, kind=AbsenceKind.ABSENT, lesson__date__gte=start, lesson__date__lte=end)
+        .select_related("lesson")
+        .order_by("lesson__date", "lesson__number", "pk")
+    )
+    changed = 0
+    for absence in absences:
+        before = (absence.reason, absence.note)
+        absence_reason_set(actor=actor, absence=absence, reason=reason, note=note)
+        changed += before != (absence.reason, absence.note)
+    return changed

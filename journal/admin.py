@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     AcademicYear,
     Bell,
+    DiaryAcknowledgement,
     Enrollment,
     GroupMembership,
     Holiday,
@@ -394,3 +395,14 @@ class LessonNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["student", "lesson__group", "created_by"]
     search_fields = ["student__last_name", "text"]
     date_hierarchy = "created_at"
+
+
+@admin.register(DiaryAcknowledgement)
+class DiaryAcknowledgementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: a parent's «ознакомлен(а)» is their own statement (R19)."""
+
+    list_display = ["student", "parent", "week_start", "at"]
+    list_filter = ["student__school"]
+    list_select_related = ["student", "parent"]
+    search_fields = ["student__last_name", "parent__last_name"]
+    date_hierarchy = "week_start"

@@ -654,3 +654,26 @@ class LessonNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:40]}"
+
+
+class DiaryAcknowledgement(models.Model):
+    """A parent confirmed «ознакомлен(а)» with a child's diary week (R19). One per parent, child and week."""
+
+    student = models.ForeignKey(Student, models.CASCADE, related_name="acknowledgements", verbose_name=_("student"))
+    parent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="acknowledgements", verbose_name=_("parent")
+    )
+    week_start = models.DateField(_("week (Monday)"))
+    at = models.DateTimeField(_("confirmed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("diary acknowledgement")
+        verbose_name_plural = _("diary acknowledgements")
+        ordering = ["student", "-week_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "parent", "week_start"], name="acknowledgement_unique_week"),
+            models.CheckConstraint(condition=Q(week_start__week_day=2), name="acknowledgement_week_starts_monday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student}: {self.week_start:%d.%m.%Y}"

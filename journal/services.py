@@ -359,6 +359,9 @@ def lesson_note_add(*, actor, lesson: Lesson, student: Student, kind: str, text:
         actor, lesson, EventAction.CREATE, EventObject.NOTE, note.pk,
         student_id=student.pk, new={"kind": kind, "text": text},
     )  # fmt: skip
+    from messaging.services import lesson_note_notify  # R14: the parents' inbox; messaging sits above journal
+
+    lesson_note_notify(note=note)
     return note
 
 

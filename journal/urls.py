@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views, views_grid, views_lesson, views_plan
+from . import views, views_class, views_diary, views_grid, views_lesson, views_plan
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,8 +42,30 @@ urlpatterns = [
     path("journal/groups/<int:pk>/plan/import/", views_plan.plan_import, name="plan_import"),
     path("journal/groups/<int:pk>/plan/export/", views_plan.plan_export, name="plan_export"),
     # --- the diary (journal/views_diary.py) ---
+    path("diary/", views_diary.diary_week, name="diary"),
+    path("diary/marks/", views_diary.diary_marks, name="diary_marks"),
+    path("diary/timetable/", views_diary.diary_timetable, name="diary_timetable"),
+    path("diary/acknowledge/", views_diary.diary_acknowledge, name="diary_acknowledge"),
+    path("diary/extract/", views_diary.diary_extract, name="diary_extract"),
+    path("diary/classes/<int:pk>/", views_diary.diary_acknowledgements, name="diary_acknowledgements"),
+    path("diary/classes/<int:pk>/extract/", views_diary.class_extract, name="diary_class_extract"),
     # --- the class teacher's desk (journal/views_class.py) ---
+    path("class/", views_class.class_desk, name="class_desk"),
+    path("class/<int:pk>/", views_class.class_detail, name="class_detail"),
+    path("class/<int:pk>/students/<int:student_id>/", views_class.class_student, name="class_student"),
+    path("class/<int:pk>/parents/<int:user_id>/", views_class.class_parent, name="class_parent"),
+    path("class/<int:pk>/consent/", views_class.class_consent, name="class_consent"),
+    path("class/<int:pk>/attendance/", views_class.class_attendance, name="class_attendance"),
+    path(
+        "class/<int:pk>/attendance/absences/<int:absence_id>/",
+        views_class.class_absence_reason,
+        name="class_absence_reason",
+    ),
+    path("class/<int:pk>/attendance/range/", views_class.class_absence_range, name="class_absence_range"),
+    path("class/<int:pk>/slips/", views_class.class_slips, name="class_slips"),
+    path("class/<int:pk>/slips/reset/<int:user_id>/", views_class.class_password_reset, name="class_password_reset"),
     # --- messages and announcements (messaging/urls.py) ---
+    path("messages/", include("messaging.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

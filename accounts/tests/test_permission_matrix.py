@@ -18,6 +18,9 @@ from django.http import Http404
 from accounts.permissions import (
     Action,
     StudentAction,
+    can_edit_class_people,
+    can_issue_credentials,
+    can_set_absence_reasons,
     classes_for,
     get_class_for,
     get_group_for,
@@ -118,28 +121,32 @@ JOURNAL: dict[str, dict[Action, tuple[set[str] | frozenset[str], set[str] | froz
 # Students, per action. "personal data": school staff all; class teacher own class; teacher read, own
 # groups; substitute nothing; parent own children; student self. "enrollment": school staff. "diary":
 # own children, self.
+# "credentials" (R17): the administrator the whole school, the class teacher own class.
 SCHOOL_STAFF_STUDENTS = {
     StudentAction.DIARY: NOTHING,
     StudentAction.PERSONAL_VIEW: OWN_STUDENTS,
     StudentAction.PERSONAL_EDIT: OWN_STUDENTS,
     StudentAction.ENROLL: OWN_STUDENTS,
+    StudentAction.CREDENTIALS: NOTHING,
 }
 STUDENT_ROWS: dict[str, dict[StudentAction, set[str] | frozenset[str]]] = {
     "director": SCHOOL_STAFF_STUDENTS,
     "deputy": SCHOOL_STAFF_STUDENTS,
-    "administrator": SCHOOL_STAFF_STUDENTS,
+    "administrator": {**SCHOOL_STAFF_STUDENTS, StudentAction.CREDENTIALS: OWN_STUDENTS},
     "secretary": SCHOOL_STAFF_STUDENTS,
     "class_teacher": {
         StudentAction.DIARY: NOTHING,
         StudentAction.PERSONAL_VIEW: {"student"},
         StudentAction.PERSONAL_EDIT: {"student"},
         StudentAction.ENROLL: NOTHING,
+        StudentAction.CREDENTIALS: {"student"},
     },
     "teacher": {
         StudentAction.DIARY: NOTHING,
         StudentAction.PERSONAL_VIEW: {"student"},
         StudentAction.PERSONAL_EDIT: NOTHING,
         StudentAction.ENROLL: NOTHING,
+        StudentAction.CREDENTIALS: NOTHING,
     },
     "substitute": {action: NOTHING for action in StudentAction},
     "parent": {
@@ -147,18 +154,21 @@ STUDENT_ROWS: dict[str, dict[StudentAction, set[str] | frozenset[str]]] = {
         StudentAction.PERSONAL_VIEW: {"student"},
         StudentAction.PERSONAL_EDIT: NOTHING,
         StudentAction.ENROLL: NOTHING,
+        StudentAction.CREDENTIALS: NOTHING,
     },
     "student_user": {  # R15: only themselves, view only
         StudentAction.DIARY: {"student"},
         StudentAction.PERSONAL_VIEW: {"student"},
         StudentAction.PERSONAL_EDIT: NOTHING,
         StudentAction.ENROLL: NOTHING,
+        StudentAction.CREDENTIALS: NOTHING,
     },
     "outsider": {
         StudentAction.DIARY: NOTHING,
         StudentAction.PERSONAL_VIEW: {"outsider_student"},
         StudentAction.PERSONAL_EDIT: {"outsider_student"},
         StudentAction.ENROLL: {"outsider_student"},
+        StudentAction.CREDENTIALS: NOTHING,
     },
 }
 
@@ -174,6 +184,20 @@ CLASS_ROWS: dict[str, tuple[set[str] | frozenset[str], set[str] | frozenset[str]
     "parent": (NOTHING, NOTHING),
     "student_user": (NOTHING, NOTHING),
     "outsider": ({"other_class"}, NOTHING),
+}
+
+# The class teacher's desk: (keeps personal data and consent, issues credentials R17, absence reasons R8).
+DESK_ROWS: dict[str, tuple[set[str] | frozenset[str], ...]] = {
+    "director": (OWN_CLASSES, NOTHING, NOTHING),
+    "deputy": (OWN_CLASSES, NOTHING, OWN_CLASSES),
+    "administrator": (OWN_CLASSES, OWN_CLASSES, NOTHING),
+    "secretary": (OWN_CLASSES, NOTHING, NOTHING),
+    "class_teacher": ({"school_class"}, {"school_class"}, {"school_class"}),
+    "teacher": (NOTHING, NOTHING, NOTHING),
+    "substitute": (NOTHING, NOTHING, NOTHING),
+    "parent": (NOTHING, NOTHING, NOTHING),
+    "student_user": (NOTHING, NOTHING, NOTHING),
+    "outsider": ({"other_class"}, NOTHING, {"other_class"}),
 }
 
 # School-wide permissions, row by row of the DESIGN.md §4 table.
@@ -314,6 +338,16 @@ def test_students_and_classes_in_scope(world, persona):  # R15, R16
     assert names(world, classes_for(user, lead_only=True), CLASSES) == set(led)
     assert reachable(world, get_class_for, CLASSES, user) == set(every)
     assert reachable(world, get_class_for, CLASSES, user, lead_only=True) == set(led)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_class_desk_rights(world, persona):  # R8, R15, R16, R17
+    user = world[persona]
+    actual = tuple(
+        {name for name in CLASSES if check(user, world[name])}
+        for check in (can_edit_class_people, can_issue_credentials, can_set_absence_reasons)
+    )
+    assert actual == tuple(set(expected) for expected in DESK_ROWS[persona])
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

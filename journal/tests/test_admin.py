@@ -12,13 +12,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import ParentLink, SchoolUserObjectPermission, StaffRole, StudentUserObjectPermission
+from accounts.models import (
+    ParentLink,
+    PersonalDataChange,
+    SchoolUserObjectPermission,
+    StaffRole,
+    StudentUserObjectPermission,
+)
 from accounts.tests.factories import ConsentFactory, LoginEventFactory, UserFactory
 from attendance.tests.factories import AbsenceFactory
 from grading.history import EventData, event_append
 from grading.models import JournalEvent
 from grading.tests.factories import MarkColumnFactory, MarkFactory, PeriodMarkFactory, WorkTypeFactory
-from journal.models import HomeworkAttachment
+from journal.models import DiaryAcknowledgement, HomeworkAttachment
 from journal.tests.factories import (
     BellFactory,
     HolidayFactory,
@@ -45,6 +51,7 @@ READ_ONLY = {
     ("journal", "homework"),
     ("journal", "homeworkattachment"),
     ("journal", "lessonnote"),
+    ("journal", "diaryacknowledgement"),
     ("journal", "enrollment"),
     ("journal", "teachingassignment"),
     ("accounts", "loginevent"),
@@ -82,11 +89,15 @@ def _fill(world: dict[str, Any]) -> None:
         content_type="application/pdf",
     )
     LessonNoteFactory(lesson=lesson, student=student, created_by=teacher)
+    DiaryAcknowledgement.objects.create(student=student, parent=world["parent"], week_start=dt.date(2026, 10, 5))
     PlanItemFactory(group=group)
     TimetableSlotFactory(group=group)
     BellFactory(school=world["school"])
     ConsentFactory(student=student)
     LoginEventFactory(user=teacher)
+    PersonalDataChange.objects.create(
+        actor=teacher, object_type="student", object_id=student.pk, field="address", old="", new="ул. Ленина, 1"
+    )
     event_append(
         group.pk,
         EventData(
