@@ -101,7 +101,7 @@ class DiaryWeek:
     school_class: SchoolClass | None
     monday: dt.date
     days: list[DiaryDay]
-    acknowledged: DiaryAcknowledgement | None = None
+    acknowledged_at: dt.datetime | None = None  # when the reading parent confirmed this week (R19)
 
     @property
     def prev_week(self) -> dt.date:
@@ -123,7 +123,7 @@ def class_of(student: Student, day: dt.date) -> SchoolClass | None:
     return enrollment.school_class if enrollment else None
 
 
-def diary_week(student: Student, day: dt.date, *, parent: User | None = None) -> DiaryWeek:
+def diary_week(student: Student, day: dt.date) -> DiaryWeek:
     """The week of ``day``: each day's lessons in timetable order (the timetable, and every lesson the
     journal has — moved or extra lessons too), with the teacher, topic, the homework due at that lesson,
     the student's marks (work type, weight), absence or lateness and remarks; holidays."""
@@ -207,10 +207,7 @@ def diary_week(student: Student, day: dt.date, *, parent: User | None = None) ->
         if holiday and not any(r.lesson for r in day_rows):
             day_rows = []  # the timetable does not run in the holidays
         days.append(DiaryDay(date, holiday, day_rows))
-    acknowledged = None
-    if parent is not None:
-        acknowledged = DiaryAcknowledgement.objects.filter(student=student, parent=parent, week_start=monday).first()
-    return DiaryWeek(student, school_class, monday, days, acknowledged)
+    return DiaryWeek(student, school_class, monday, days)
 
 
 # --- marks and attendance by subject ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import DateTimeField, Exists, OuterRef, Subquery, Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,16 +26,22 @@ from accounts.permissions import get_class_for, students_for
 
 from . import diary
 from .diary_extract import class_students, extract_pdf, month_bounds
-from .models import Student, Weekday
+from .models import DiaryAcknowledgement, Student, Weekday
 
 WEEKDAYS = [label for _value, label in Weekday.choices]
 
 
-def _children(request: HttpRequest) -> tuple[list[Student], Student | None]:
-    """The user's diary children (one query) and the chosen one (``?child=``; 404 if not theirs)."""
+def _children(request: HttpRequest, week: dt.date | None = None) -> tuple[list[Student], Student | None]:
+    """The user's diary children and the chosen one (``?child=``; 404 if not theirs), in one query with
+    whether the user is a parent of each and, for ``week``, when they confirmed it (R19)."""
+    user = request.user.pk
+    confirmed = DiaryAcknowledgement.objects.filter(student=OuterRef("pk"), parent=user, week_start=week)
     children = list(
         students_for(request.user)
-        .annotate(is_child=Exists(ParentLink.objects.filter(parent=request.user.pk, student=OuterRef("pk"))))
+        .annotate(
+            is_child=Exists(ParentLink.objects.filter(parent=user, student=OuterRef("pk"))),
+            confirmed_at=Subquery(confirmed.values("at")[:1]) if week else Value(None, DateTimeField()),
+        )
         .order_by("last_name", "first_name")
     )
     raw = request.GET.get("child") or request.POST.get("child") or ""
@@ -63,11 +69,13 @@ def _no_diary(request: HttpRequest) -> HttpResponse:
 def diary_week(request: HttpRequest) -> HttpResponse:
     """The chosen child's week (``?child=``, ``?week=YYYY-MM-DD``): lessons, homework, marks, absences,
     remarks; previous / next week; holidays. A parent confirms the week here."""
-    children, child = _children(request)
+    day = _day(request)
+    children, child = _children(request, diary.monday_of(day))
     if child is None:
         return _no_diary(request)
     is_parent = child.is_child  # a parent confirms the week (R19); a student reads their own diary
-    week = diary.diary_week(child, _day(request), parent=request.user if is_parent else None)
+    week = diary.diary_week(child, day)
+    week.acknowledged_at = child.confirmed_at
     context = {"children": children, "child": child, "week": week, "is_parent": is_parent, "tab": "week"}
     return render(request, "journal/diary/week.html", context)
 
