@@ -1,4 +1,5 @@
-"""Activates the time zone of the user's school, so "today" and every time shown are the school's."""
+"""Per-request account rules: the time zone of the user's school (so "today" and every time shown are the
+school's), and the password change a one-time password requires (R17)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 SESSION_KEY = "school_tz"
@@ -34,4 +37,32 @@ class SchoolTimezoneMiddleware:
             timezone.activate(zoneinfo.ZoneInfo(tz_name))
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+# Paths a user with a one-time password may still open: changing it, leaving, and what the pages load.
+_OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user whose password came on a credential slip (R17) changes it before anything else: every other
+    page sends them to the password change (htmx requests are told to go there too)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(_OPEN_PREFIXES)
+        ):
+            target = reverse("password_change")
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = target
+                return response
+            return redirect(target)
         return self.get_response(request)

@@ -86,6 +86,12 @@ def test_after_a_slip_the_login_leads_to_the_password_change(client, class_teach
     [(_user, password)] = credentials_issue(actor=class_teacher, users=[parent])
     response = client.post(reverse("login"), {"username": "parent", "password": password})
     assert response.status_code == 302 and response.url == reverse("password_change")
+    # Until it is changed, every page leads back there (R17); htmx requests are redirected too.
+    for url in ("/", "/diary/", "/messages/"):
+        assert client.get(url).url == reverse("password_change")
+    assert client.post("/diary/acknowledge/", headers={"HX-Request": "true"})["HX-Redirect"] == reverse(
+        "password_change"
+    )
     response = client.post(
         reverse("password_change"),
         {"old_password": password, "new_password1": "Kv9-ueT3-zq", "new_password2": "Kv9-ueT3-zq"},
@@ -93,6 +99,7 @@ def test_after_a_slip_the_login_leads_to_the_password_change(client, class_teach
     assert response.status_code == 302
     parent.refresh_from_db()
     assert not parent.must_change_password
+    assert client.get("/diary/").status_code == 200
     client.logout()
     response = client.post(reverse("login"), {"username": "parent", "password": "Kv9-ueT3-zq"})
     assert response.url == reverse("home")

@@ -111,3 +111,14 @@ def test_the_parent_sees_the_teachers_mark_and_homework_and_the_class_teacher_th
     row = page.get_by_test_id("acknowledgements").locator("tr", has_text="Андреев Илья")
     monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().isoweekday() - 1)
     assert f"{monday:%d.%m.%Y}" in row.inner_text()
+
+    # ... and records the reason of Анна's absence on the class desk (R8): illness, with the document.
+    page.get_by_role("link", name="Кабинет классного руководителя").click()
+    page.get_by_role("link", name="Посещаемость").click()
+    absence = page.get_by_test_id("absence-row").filter(has_text="Борисова Анна")
+    absence.get_by_label("Причина").select_option("illness")
+    absence.get_by_label("Документ").fill("Справка № 17")
+    absence.get_by_role("button", name="Сохранить").click()
+    page.get_by_test_id("absence-row").filter(has_text="Сохранено.").wait_for()
+    saved = Absence.objects.get(student=anna, lesson=lesson)
+    assert (saved.reason, saved.note, saved.reason_set_by) == ("illness", "Справка № 17", school_day["leader"])

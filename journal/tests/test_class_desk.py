@@ -243,6 +243,10 @@ def test_consent_and_refusal_are_recorded_with_who(client, class_teacher, school
         (None, dt.date(2026, 9, 2), True, class_teacher),
     ]
     assert "Заявление № 5" in client.get(url).content.decode()
+    # The desk offers that family's paper extract of the diary (R19).
+    desk = client.get(reverse("class_detail", args=[school_class.pk])).content.decode()
+    extract = f"/diary/classes/{school_class.pk}/extract/?student={student.pk}"
+    assert extract in desk and client.get(extract)["Content-Type"] == "application/pdf"
 
 
 def test_consent_for_a_student_of_another_class_is_refused(client, class_teacher, school_class, other_student):

@@ -237,8 +237,8 @@ def test_diary_query_counts_do_not_grow_with_marks(
     for url in ["/diary/?week=2026-11-16", "/diary/marks/", "/diary/timetable/"]:
         client.get(url)
         # user, children (with the parent link and the confirmation), class, memberships, lessons, marks,
-        # absences, notes, homework and
-        # its files, bells, holidays, timetable (+1: the unread-messages count when not cached)
+        # absences, notes, homework and its files, bells, holidays, timetable (+1: the unread-messages
+        # count when it is not cached)
         with django_assert_max_num_queries(14):
             assert client.get(url).status_code == 200
 
