@@ -16,6 +16,7 @@ deselects them). A missing Chromium fails those tests with the command that inst
 are never skipped.
 """
 
+import datetime as dt
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -442,6 +443,23 @@ def everyone(request: pytest.FixtureRequest, other_student: Any, outsider_studen
     from accounts.tests.factories import PERSONAS
 
     return {name: request.getfixturevalue(name) for name in PERSONAS}
+
+
+@pytest.fixture
+def quarters(year: Any) -> tuple[Any, Any, Any]:
+    """Quarters I (01.09–24.10) and II (05.11–28.12) of the fixtures' year, and the year itself."""
+    from journal.models import StudyPeriod
+
+    q1 = StudyPeriod.objects.create(
+        year=year, kind="quarter", number=1, start=dt.date(2026, 9, 1), end=dt.date(2026, 10, 24)
+    )
+    q2 = StudyPeriod.objects.create(
+        year=year, kind="quarter", number=2, start=dt.date(2026, 11, 5), end=dt.date(2026, 12, 28)
+    )
+    whole = StudyPeriod.objects.create(
+        year=year, kind="year", number=1, start=dt.date(2026, 9, 1), end=dt.date(2027, 5, 31)
+    )
+    return q1, q2, whole
 
 
 @pytest.fixture

@@ -406,14 +406,12 @@ ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...] | None] = {
 MAX_ATTACHMENTS = 10
 
 
-@transaction.atomic
-def homework_attachment_add(*, actor, homework: Homework, upload) -> HomeworkAttachment:  # noqa: ANN001
-    """Attach a file to homework: a PDF, an image or an office document (checked by content), within
-    the size limit (``UPLOAD_MAX_BYTES``), at most ten per homework. History records it (R4)."""
+def upload_check(upload) -> tuple[str, str]:  # noqa: ANN001 - an UploadedFile
+    """The rules for every uploaded file (homework, messages): a PDF, an image or an office document,
+    checked by its content and not only its name, not empty, within ``UPLOAD_MAX_BYTES``. Returns the
+    clean file name and its extension; a Russian ``ValidationError`` otherwise."""
     from django.conf import settings
 
-    lesson = homework.lesson
-    lesson_write_mode(actor, lesson)
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ATTACHMENT_SIGNATURES:
@@ -434,6 +432,16 @@ def homework_attachment_add(*, actor, homework: Homework, upload) -> HomeworkAtt
     signatures = ATTACHMENT_SIGNATURES[extension]
     if (signatures is None and b"\x00" in head) or (signatures and not head.startswith(signatures)):
         raise ValidationError(_("«%(name)s» is not really a %(ext)s file.") % {"name": name, "ext": extension.upper()})
+    return name, extension
+
+
+@transaction.atomic
+def homework_attachment_add(*, actor, homework: Homework, upload) -> HomeworkAttachment:  # noqa: ANN001
+    """Attach a file to homework: a PDF, an image or an office document (checked by content), within
+    the size limit (``UPLOAD_MAX_BYTES``), at most ten per homework. History records it (R4)."""
+    lesson = homework.lesson
+    lesson_write_mode(actor, lesson)
+    name, extension = upload_check(upload)
     if homework.attachments.count() >= MAX_ATTACHMENTS:
         raise ValidationError(_("At most %(n)d files per homework.") % {"n": MAX_ATTACHMENTS})
     attachment = HomeworkAttachment(

@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from grading.models import EventObject, JournalEvent, Mark, MarkColumn, WorkType
 from grading.services import MarkConflict, control_work_fill, mark_column_add, mark_delete, mark_set
 
 from . import selectors
+from .downloads import file_download
 from .lesson_sheet import RowRenderer, changed_cells, render_cell, sheet_rows
 from .models import (
     Homework,
@@ -524,12 +525,4 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not readable:
         raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
-    response["Content-Type"] = "application/octet-stream"  # never sniffed or rendered inline
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return file_download(attachment.file, attachment.original_name)

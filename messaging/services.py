@@ -39,7 +39,7 @@ from accounts.permissions import (
 from attendance.models import Absence
 from grading.models import Mark
 from journal.models import LessonNote, School, SchoolClass, Student
-from journal.services import ATTACHMENT_SIGNATURES
+from journal.services import upload_check
 
 from .models import (
     CLASS_AUDIENCES,
@@ -83,37 +83,11 @@ def _forget_unread(users: Iterable[tuple[int, dt.datetime]]) -> None:
 # --- attachments ------------------------------------------------------------------------------------------
 
 
-def attachment_check(upload) -> tuple[str, str]:  # noqa: ANN001 - an UploadedFile
-    """The homework rules for a file (journal/services.py ``homework_attachment_add``): the same
-    extensions, checked by content, within ``UPLOAD_MAX_BYTES``. Returns the clean name and extension."""
-    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ATTACHMENT_SIGNATURES:
-        raise ValidationError(
-            _("«%(name)s»: only PDF, images (JPG, PNG, GIF, WebP) and office documents can be attached.")
-            % {"name": name}
-        )
-    if upload.size > settings.UPLOAD_MAX_BYTES:
-        raise ValidationError(
-            _("«%(name)s» is larger than %(limit)d MB.")
-            % {"name": name, "limit": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
-        )
-    if upload.size == 0:
-        raise ValidationError(_("«%(name)s» is empty.") % {"name": name})
-    upload.seek(0)
-    head = upload.read(2048)
-    upload.seek(0)
-    signatures = ATTACHMENT_SIGNATURES[extension]
-    if (signatures is None and b"\x00" in head) or (signatures and not head.startswith(signatures)):
-        raise ValidationError(_("«%(name)s» is not really a %(ext)s file.") % {"name": name, "ext": extension.upper()})
-    return name, extension
-
-
 def _attach(message: Message, uploads: list) -> None:
     if len(uploads) > MAX_ATTACHMENTS:
         raise ValidationError(_("At most %(n)d files per message.") % {"n": MAX_ATTACHMENTS})
     for upload in uploads:
-        name, extension = attachment_check(upload)
+        name, extension = upload_check(upload)
         attachment = MessageAttachment(message=message, original_name=name, size=upload.size, content_type=extension)
         attachment.file.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
         attachment.save()

@@ -8,12 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import announcement_classes_for, announcement_schools_for, message_recipients_for
+from journal.downloads import file_download
 
 from . import selectors, services
 from .forms import AnnouncementForm, NewThreadForm, PreferenceForm, ReplyForm
@@ -100,15 +101,7 @@ def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     """A file of a message, only to the thread's participants, always as a download."""
     attachment = selectors.get_attachment_for(request.user, pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
-    response["Content-Type"] = "application/octet-stream"  # never sniffed or rendered inline
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return file_download(attachment.file, attachment.original_name)
 
 
 @login_required

@@ -12,59 +12,23 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role, User
-from accounts.services import class_teacher_set, parent_link, staff_role_grant, teacher_assign
+from accounts.models import User
+from accounts.services import parent_link
 from attendance.models import Absence
-from grading.models import WorkType
 from journal.models import (
-    AcademicYear,
     DiaryAcknowledgement,
-    GroupKind,
-    Lesson,
-    LessonStatus,
-    School,
-    SchoolClass,
-    Student,
-    StudyPeriod,
-    Subject,
-    TeachingGroup,
 )
-from journal.services import enrollment_admit
+from journal.tests.worlds import school_today
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def school_day():
-    today = timezone.localdate()
-    school = School.objects.create(name="Школа № 9", short_name="Школа № 9", time_zone="Europe/Moscow")
-    year = AcademicYear.objects.create(
-        school=school, name="Текущий", start=today - dt.timedelta(days=60), end=today + dt.timedelta(days=60)
-    )
-    StudyPeriod.objects.create(year=year, kind="quarter", number=1, start=year.start, end=year.end)
-    teacher = User.objects.create_user("teacher9", last_name="Орлова", first_name="Мария", patronymic="Ивановна")
-    leader = User.objects.create_user("leader9", last_name="Белова", first_name="Ирина", patronymic="Олеговна")
-    for person in (teacher, leader):
-        staff_role_grant(actor=None, user=person, school=school, role=Role.TEACHER)
-    five_a = SchoolClass.objects.create(year=year, grade=5, letter="А")
-    class_teacher_set(actor=None, school_class=five_a, teacher=leader)
-    math = Subject.objects.create(school=school, name="Математика", short_name="Матем")
-    group = TeachingGroup.objects.create(year=year, subject=math, kind=GroupKind.WHOLE_CLASS, name="5А — математика")
-    group.classes.add(five_a)
-    teacher_assign(actor=None, group=group, teacher=teacher, start=year.start)
-    children = []
-    for number, (last, first) in enumerate([("Андреев", "Илья"), ("Борисова", "Анна")], start=1):
-        child = Student.objects.create(
-            school=school, last_name=last, first_name=first, personal_file_number=f"А-{number}"
-        )
-        enrollment_admit(actor=None, student=child, school_class=five_a, start=year.start)
-        children.append(child)
+    world = school_today(9, [("Андреев", "Илья"), ("Борисова", "Анна")])
     mother = User.objects.create_user("mother9", last_name="Андреева", first_name="Ольга", patronymic="Петровна")
-    parent_link(actor=None, parent=mother, student=children[0], relation="mother")
-    WorkType.objects.create(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
-    lesson = Lesson.objects.create(group=group, date=today, number=2, teacher=teacher, status=LessonStatus.PLANNED)
-    return {"teacher": teacher, "leader": leader, "mother": mother, "lesson": lesson, "children": children,
-            "class": five_a}  # fmt: skip
+    parent_link(actor=None, parent=mother, student=world["students"][0], relation="mother")
+    return {**world, "mother": mother, "children": world["students"]}
 
 
 def test_the_parent_sees_the_teachers_mark_and_homework_and_the_class_teacher_the_confirmation(

@@ -8,28 +8,13 @@ The data is built around the real today (CI may run on any date), through the se
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
-from accounts.models import Role, User
-from accounts.services import class_teacher_set, staff_role_grant, teacher_assign
-from grading.models import JournalEvent, Mark, WorkType
+from grading.models import JournalEvent, Mark
 from journal.models import (
-    AcademicYear,
-    GroupKind,
     Homework,
-    Lesson,
-    LessonStatus,
-    School,
-    SchoolClass,
-    Student,
-    StudyPeriod,
-    Subject,
-    TeachingGroup,
 )
-from journal.services import enrollment_admit
+from journal.tests.worlds import school_today
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,32 +23,7 @@ NAMES = [("Андреев", "Илья"), ("Борисова", "Анна"), ("В�
 
 @pytest.fixture
 def journal():
-    today = timezone.localdate()
-    school = School.objects.create(name="Школа № 7", short_name="Школа № 7", time_zone="Europe/Moscow")
-    year = AcademicYear.objects.create(
-        school=school, name="Текущий", start=today - dt.timedelta(days=60), end=today + dt.timedelta(days=60)
-    )
-    StudyPeriod.objects.create(year=year, kind="quarter", number=1, start=year.start, end=year.end)
-    teacher = User.objects.create_user("teacher7", last_name="Орлова", first_name="Мария", patronymic="Ивановна")
-    leader = User.objects.create_user("leader7", last_name="Белова", first_name="Ирина")
-    for person in (teacher, leader):
-        staff_role_grant(actor=None, user=person, school=school, role=Role.TEACHER)
-    five_a = SchoolClass.objects.create(year=year, grade=5, letter="А")
-    class_teacher_set(actor=None, school_class=five_a, teacher=leader)
-    math = Subject.objects.create(school=school, name="Математика", short_name="Матем")
-    group = TeachingGroup.objects.create(year=year, subject=math, kind=GroupKind.WHOLE_CLASS, name="5А — математика")
-    group.classes.add(five_a)
-    teacher_assign(actor=None, group=group, teacher=teacher, start=year.start)
-    students = []
-    for number, (last, first) in enumerate(NAMES, start=1):
-        student = Student.objects.create(
-            school=school, last_name=last, first_name=first, personal_file_number=f"Л-{number}"
-        )
-        enrollment_admit(actor=None, student=student, school_class=five_a, start=year.start)
-        students.append(student)
-    WorkType.objects.create(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
-    lesson = Lesson.objects.create(group=group, date=today, number=2, teacher=teacher, status=LessonStatus.PLANNED)
-    return {"teacher": teacher, "leader": leader, "group": group, "lesson": lesson, "students": students}
+    return school_today(7, NAMES)
 
 
 def _cell(page, row: int, col: int = 0):

@@ -13,7 +13,7 @@ from accounts.tests.factories import UserFactory
 from attendance.services import absence_reason_set, absence_set
 from grading.services import mark_column_add, mark_set, period_mark_set
 from grading.tests.factories import WorkTypeFactory
-from journal.models import DiaryAcknowledgement, LessonStatus, StudyPeriod
+from journal.models import DiaryAcknowledgement, LessonStatus
 from journal.services import enrollment_admit, homework_set, lesson_note_add, lesson_topic_set
 from journal.tests.factories import (
     BellFactory,
@@ -26,20 +26,6 @@ from journal.tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
 MONDAY = dt.date(2026, 11, 23)
 URLS = ["/diary/", "/diary/marks/", "/diary/timetable/"]
-
-
-@pytest.fixture
-def quarters(year):
-    q1 = StudyPeriod.objects.create(
-        year=year, kind="quarter", number=1, start=dt.date(2026, 9, 1), end=dt.date(2026, 10, 24)
-    )
-    q2 = StudyPeriod.objects.create(
-        year=year, kind="quarter", number=2, start=dt.date(2026, 11, 5), end=dt.date(2026, 12, 28)
-    )
-    whole = StudyPeriod.objects.create(
-        year=year, kind="year", number=1, start=dt.date(2026, 9, 1), end=dt.date(2027, 5, 31)
-    )
-    return q1, q2, whole
 
 
 @pytest.fixture

@@ -13,26 +13,12 @@ from grading.models import PeriodMark
 from grading.selectors import period_averages
 from grading.services import mark_column_add, mark_set, period_mark_set
 from grading.tests.factories import WorkTypeFactory
-from journal.models import GroupKind, PlanItem, StudyPeriod
+from journal.models import GroupKind, PlanItem
 from journal.services import enrollment_admit, membership_add
 from journal.tests.factories import StudentFactory, TeachingGroupFactory
 
 TODAY = dt.date(2026, 11, 23)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
-
-
-@pytest.fixture
-def quarters(year):
-    q1 = StudyPeriod.objects.create(
-        year=year, kind="quarter", number=1, start=dt.date(2026, 9, 1), end=dt.date(2026, 10, 24)
-    )
-    q2 = StudyPeriod.objects.create(
-        year=year, kind="quarter", number=2, start=dt.date(2026, 11, 5), end=dt.date(2026, 12, 28)
-    )
-    whole = StudyPeriod.objects.create(
-        year=year, kind="year", number=1, start=dt.date(2026, 9, 1), end=dt.date(2027, 5, 31)
-    )
-    return q1, q2, whole
 
 
 @pytest.fixture
