@@ -21,6 +21,7 @@ from .calendar import academic_start_year, build_calendar
 from .context import SchoolBuild
 from .journal_data import write_journal
 from .lessons import create_lessons, create_plan_items
+from .messages import create_demo_messages
 from .roster import Roster
 from .staffing import assign_class_teachers, create_staff, create_teachers, set_demo_passwords
 from .structure import create_classes, create_groups, create_school, create_subjects
@@ -110,7 +111,11 @@ def build_school(ctx: SchoolBuild, timer: _Timer) -> list[str]:
     with timer.phase("marks, absences, homework, events"):
         write_journal(ctx)
     with timer.phase("demo passwords"):
-        return set_demo_passwords(ctx)
+        logins = set_demo_passwords(ctx)
+    if ctx.is_demo:
+        with timer.phase("demo messages"):
+            ctx.counts["messages"] = create_demo_messages(ctx)
+    return logins
 
 
 def build_demo(

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zoneinfo
 from collections.abc import Iterator
 
 import pytest
+import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -52,9 +54,11 @@ DEMO_LOGINS = ("director", "deputy", "admin", "secretary", "classteacher", "teac
 def demo(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
     """Two small demo schools; yields the command's output."""
     fast_hash = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    seed_day = dt.datetime.combine(TODAY, dt.time(12), tzinfo=zoneinfo.ZoneInfo("Europe/Moscow"))
     with django_db_blocker.unblock(), fast_hash, transaction.atomic():
         out = io.StringIO()
-        call_command("seed_demo", schools=2, scale=0.1, today=TODAY, stdout=out)
+        with time_machine.travel(seed_day, tick=True):  # the seed's messages are checked against "today"
+            call_command("seed_demo", schools=2, scale=0.1, today=TODAY, stdout=out)
         # Fire the deferred foreign-key checks of the seed once here; otherwise every test's teardown
         # (which checks constraints inside its savepoint) would re-check all of them.
         connection.check_constraints()
@@ -86,6 +90,18 @@ def test_the_parents_child_is_in_the_class_teachers_class_and_taught_by_teacher(
     ).exists()
     # The class teacher also teaches a subject in that class.
     assert TeachingGroup.objects.filter(classes=school_class, assignments__teacher__username="classteacher").exists()
+
+
+def test_the_demo_parent_has_mail_and_an_announcement() -> None:  # R14
+    from messaging.models import Announcement, Message
+
+    parent = User.objects.get(username="parent")
+    mail = Message.objects.filter(thread__participants__user=parent)
+    assert mail.filter(sender__username="classteacher").exists() and mail.filter(sender=parent).exists()
+    child = Student.objects.get(parent_links__parent=parent)
+    assert Announcement.objects.filter(
+        audience="class_parents", school_class__enrollments__student=child, author__username="classteacher"
+    ).exists()
 
 
 def test_outsider_is_a_deputy_of_another_school() -> None:
