@@ -617,3 +617,39 @@ def diary_parent_links() -> QuerySet[ParentLink]:
             )
         )
     )
+
+
+# --- reports (issue 5) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What reports a user may run and read (R20–R22): every report of the schools they oversee
+    (``view_reports``: director, deputy, administrator), the class reports of the classes they lead, and
+    the monthly analysis of their own groups. Parents and students: nothing."""
+
+    school_ids: frozenset[int] = frozenset()  # whole-school reports
+    class_ids: frozenset[int] = frozenset()  # class reports of led classes
+    class_school_ids: frozenset[int] = frozenset()  # the schools of those classes
+    teacher_school_ids: frozenset[int] = frozenset()  # schools where the user teaches a group this year
+
+    @property
+    def any(self) -> bool:
+        return bool(self.school_ids or self.class_ids or self.teacher_school_ids)
+
+
+def report_scope(user: User) -> ReportScope:
+    """Three small queries; the report pages ask nothing else about who the user is."""
+    if not user.is_authenticated:
+        return ReportScope()
+    school_ids = frozenset(_school_ids(user, "view_reports").values_list("content_object_id", flat=True))
+    led = list(SchoolClass.objects.filter(pk__in=_led_class_ids(user)).values_list("pk", "year__school_id"))
+    teaching = frozenset(
+        TeachingGroup.objects.filter(pk__in=_group_ids(user, "teach_group")).values_list("year__school_id", flat=True)
+    )
+    return ReportScope(
+        school_ids=school_ids,
+        class_ids=frozenset(pk for pk, _school in led),
+        class_school_ids=frozenset(school for _pk, school in led),
+        teacher_school_ids=teaching,
+    )

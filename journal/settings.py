@@ -171,6 +171,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "expire-assignments": {"task": "accounts.expire_assignments", "schedule": 60 * 60},
     # Parents who asked for it get the day's new marks and absences of their children by e-mail (issue 4).
     "daily-digest": {"task": "messaging.send_daily_digest", "schedule": crontab(hour=19, minute=0)},
+    # The deputy finds last month's journal analysis of every school ready on the 1st (R20, R22).
+    "monthly-analysis": {"task": "reports.monthly_all", "schedule": crontab(day_of_month=1, hour=5, minute=0)},
 }
 
 if REDIS_URL:

@@ -66,6 +66,7 @@ urlpatterns = [
     path("class/<int:pk>/slips/reset/<int:user_id>/", views_class.class_password_reset, name="class_password_reset"),
     # --- messages and announcements (messaging/urls.py) ---
     path("messages/", include("messaging.urls")),
+    path("reports/", include("reports.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
