@@ -708,6 +708,7 @@ def _remarks_table(ordered: list[GroupStats]) -> Table:
                 [stat.teacher, stat.name, remark[:1].upper() + remark[1:]],
                 drill=f"group:{stat.group_id}",
                 emphasis="warn" if found else "",
+                ref={"teacher": stat.teacher_id, "group": stat.group_id} if stat.teacher_id else {},
             )
         )
     return table

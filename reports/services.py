@@ -7,6 +7,7 @@ With ``make run`` (no Redis) Celery runs tasks eagerly, so the page finds the re
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -137,3 +138,41 @@ def monthly_for_every_school(month: str) -> list[int]:
         report_request(actor=None, school=school, kind="monthly", params={"month": month}).pk
         for school in School.objects.filter(is_active=True).order_by("pk")
     ]
+
+
+def remarks_send(*, actor: User, run: ReportRun, fix_by: dt.date) -> int:
+    """R20: the deputy sends each teacher the remarks of the monthly analysis about their groups, with a
+    date to put them right by — one message per teacher, through the messages (the teacher may answer).
+    Only the school's administration; only rows with something to fix. Returns the messages sent."""
+    from messaging.services import thread_start
+
+    if run.kind != "monthly" or run.status != ReportStatus.DONE:
+        raise ValidationError(_("Only a finished monthly analysis has remarks to send."))
+    if run.school_id not in report_scope(actor).school_ids:
+        raise PermissionDenied(_("Only the school's administration sends the remarks."))
+    if fix_by < timezone.localdate():
+        raise ValidationError(_("The date to fix by is in the past."))
+    document = Document.from_json(run.result)
+    remarks = next((t for t in document.tables if t.key == "remarks"), None)
+    by_teacher: dict[int, list[str]] = {}
+    for row in remarks.rows if remarks else []:
+        if row.emphasis == "warn" and row.ref.get("teacher"):
+            by_teacher.setdefault(row.ref["teacher"], []).append(f"{row.cells[1]}: {row.cells[2]}")
+    month = run.params.get("month", "")
+    sent = 0
+    for teacher in User.objects.filter(pk__in=list(by_teacher)).order_by("last_name"):
+        body = "\n".join(
+            [
+                _("Remarks of the journal check for %(month)s:") % {"month": month},
+                *(f"— {line}" for line in by_teacher[teacher.pk]),
+                _("Please put them right by %(date)s.") % {"date": f"{fix_by:%d.%m.%Y}"},
+            ]
+        )
+        thread_start(
+            actor=actor,
+            recipients=[teacher],
+            subject=_("Journal check for %(month)s: remarks") % {"month": month},
+            body=body,
+        )
+        sent += 1
+    return sent

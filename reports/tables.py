@@ -21,6 +21,7 @@ class Row:
     cells: list[Cell]
     drill: str = ""  # key of the table with the rows behind this one ("" — none)
     emphasis: str = ""  # "" | "total" | "warn" — how the page shows the row
+    ref: dict[str, int] = field(default_factory=dict)  # ids the row is about ({"teacher": …, "group": …})
 
 
 @dataclass

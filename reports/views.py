@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -18,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import ReportScope, report_scope
@@ -26,12 +28,13 @@ from journal.models import School, SchoolClass, StudyPeriod
 from . import exports
 from .models import ReportRun, ReportStatus
 from .registry import KINDS, available_kinds
-from .services import report_request
+from .services import remarks_send, report_request
 from .tables import Document
 
 
 def _scope(request: HttpRequest) -> ReportScope:
-    scope = report_scope(request.user)
+    scope = getattr(request, "report_scope", None) or report_scope(request.user)
+    request.report_scope = scope  # asked once per request
     if not scope.any:
         raise Http404
     return scope
@@ -129,6 +132,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = Document.from_json(report.result) if report.status == ReportStatus.DONE else None
     context = {
         "run": report,
+        "may_send": report.school_id in _scope(request).school_ids,
+        "fix_by_default": timezone.localdate() + dt.timedelta(days=7),
         "kind": kind,
         "document": document,
         "tables": [t for t in document.tables if not t.detail] if document else [],
@@ -178,3 +183,22 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{fmt}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def run_remarks(request: HttpRequest, pk: int) -> HttpResponse:
+    """R20: send the monthly analysis' remarks to the teachers, with a date to fix them by."""
+    report = _get_run(request, pk)
+    try:
+        fix_by = dt.date.fromisoformat(request.POST.get("fix_by", ""))
+        sent = remarks_send(actor=request.user, run=report, fix_by=fix_by)
+    except ValueError:
+        messages.error(request, _("Give the date to fix the remarks by."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        messages.success(request, _("Remarks sent to %(n)d teachers.") % {"n": sent})
+    return redirect("reports_run", pk=report.pk)

@@ -153,3 +153,45 @@ def test_exports_hold_the_numbers_of_the_page(client, deputy, school):
     pdf = client.get(f"/reports/runs/{run.pk}/export/?format=pdf")
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "Тестовый отчёт" in text and "Петрова" in text and "05.11.2026" not in text  # drill tables stay out
+
+
+def test_the_policy_is_edited_in_the_admin_and_used_by_the_reports(client, superuser, school):  # R6
+    from reports.models import GradingPolicy
+    from reports.policy import policy_for
+
+    assert policy_for(school).min_marks("quarter", 1) == 3 and policy_for(school).grace(2) == 2  # defaults
+    client.force_login(superuser)
+    assert client.get("/admin/reports/gradingpolicy/add/").status_code == 200
+    GradingPolicy.objects.create(school=school, min_marks_quarter_one_hour=4, grace_weeks=1)
+    assert policy_for(school).min_marks("quarter", 1) == 4 and policy_for(school).grace(2) == 1
+    assert client.get("/admin/reports/gradingpolicy/").status_code == 200
+    assert client.get("/admin/reports/reportrun/").status_code == 200
+
+
+def test_the_deputy_sends_the_remarks_to_the_teachers_with_a_date(client, deputy, teacher, school, monkeypatch):  # R20
+    from messaging.models import Message
+
+    def with_remarks(school, params, progress):  # noqa: ANN001, ANN202
+        return Document(
+            title="Анализ",
+            tables=[
+                Table("remarks", "Замечания учителям", ["Учитель", "Группа", "Замечания"], [
+                    Row(["Петрова", "5А, математика", "2 урока без темы"], emphasis="warn",
+                        ref={"teacher": teacher.pk, "group": 1}),
+                    Row(["Петрова", "6Б, математика", "Замечаний нет"], ref={"teacher": teacher.pk, "group": 2}),
+                ]),
+            ],
+        )  # fmt: skip
+
+    monkeypatch.setattr("reports.tests.test_runs.stand_in", with_remarks)
+    run = _run(deputy, school)
+    client.force_login(deputy)
+    assert 'data-testid="send-remarks"' in client.get(f"/reports/runs/{run.pk}/").content.decode()
+    past = client.post(f"/reports/runs/{run.pk}/remarks/", {"fix_by": "2026-11-01"}, follow=True)
+    assert "Срок исправления уже прошёл" in past.content.decode() and not Message.objects.exists()
+    client.post(f"/reports/runs/{run.pk}/remarks/", {"fix_by": "2026-11-30"})
+    message = Message.objects.get()
+    assert "5А, математика: 2 урока без темы" in message.body and "30.11.2026" in message.body
+    assert "6Б" not in message.body and message.thread.participants.filter(user=teacher).exists()
+    client.force_login(teacher)  # a teacher reads their own analysis but does not send remarks
+    assert client.post(f"/reports/runs/{run.pk}/remarks/", {"fix_by": "2026-11-30"}).status_code == 404
