@@ -617,6 +617,7 @@ def _groups_table(ordered: list[GroupStats], policy: Any) -> Table:
         key="groups",
         title="Учителя и группы",
         columns=GROUP_COLUMNS,
+        chart={"label": 1, "value": 4, "title": "Домашнее задание записано, % уроков", "max": 100},
         note=GROUPS_NOTE.format(
             oral=policy.oral_mark_days,
             junior=policy.written_mark_days_junior,

@@ -32,6 +32,9 @@ class Table:
     rows: list[Row] = field(default_factory=list)
     note: str = ""  # how the numbers are counted, in Russian, shown under the table
     detail: bool = False  # a drill-down table: shown on its own page, not on the report's page
+    # A bar chart of one column by another: {"label": column index, "value": column index, "title": str,
+    # "max": 100 for percentages}; rows with emphasis "total" are left out.
+    chart: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from accounts.permissions import ReportScope, report_scope
 from journal.models import School, SchoolClass, StudyPeriod
 
 from . import exports
+from .charts import bar_chart
 from .models import ReportRun, ReportStatus
 from .registry import KINDS, available_kinds
 from .services import remarks_send, report_request
@@ -136,7 +137,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "fix_by_default": timezone.localdate() + dt.timedelta(days=7),
         "kind": kind,
         "document": document,
-        "tables": [t for t in document.tables if not t.detail] if document else [],
+        "tables": [(t, bar_chart(t) if t.chart else "") for t in document.tables if not t.detail] if document else [],
     }
     return render(request, "reports/run.html", context)
 

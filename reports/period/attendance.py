@@ -100,6 +100,7 @@ def attendance_summary(school: School, params: dict, progress: Progress = _noop)
             ATTENDANCE_COLUMNS,
             _class_rows(scope, vectors, _render_attendance, drill=lambda c: f"attendance:{c.pk}"),
             note=ATTENDANCE_NOTE,
+            chart={"label": 0, "value": 7, "title": "Пропущено уроков на одного учащегося"},
         )
     )
     for c in scope.classes:

@@ -225,6 +225,7 @@ def class_results(school: School, params: dict, progress: Progress = _noop) -> D
             RESULT_COLUMNS,
             _class_rows(scope, results.vectors, _render_results, drill=lambda c: f"results:{c.pk}"),
             note=RESULT_NOTE,
+            chart={"label": 0, "value": 6, "title": "Качество знаний по классам, %", "max": 100},
         )
     )
     doc.tables.extend(_results_detail(c, roll, results) for c in scope.classes)

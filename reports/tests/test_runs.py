@@ -195,3 +195,23 @@ def test_the_deputy_sends_the_remarks_to_the_teachers_with_a_date(client, deputy
     assert "6Б" not in message.body and message.thread.participants.filter(user=teacher).exists()
     client.force_login(teacher)  # a teacher reads their own analysis but does not send remarks
     assert client.post(f"/reports/runs/{run.pk}/remarks/", {"fix_by": "2026-11-30"}).status_code == 404
+
+
+def test_a_chart_is_drawn_from_the_tables_own_numbers(client, deputy, school, monkeypatch):
+    def charted(school, params, progress):  # noqa: ANN001, ANN202
+        return Document(
+            title="Анализ",
+            tables=[
+                Table("main", "Учителя", ["Учитель", "ДЗ, %"], [
+                    Row(["<Петрова>", 75.0]), Row(["Соколов", 50.0]), Row(["Итого", 62.5], emphasis="total"),
+                ], chart={"label": 0, "value": 1, "title": "ДЗ записано, %", "max": 100}),
+            ],
+        )  # fmt: skip
+
+    monkeypatch.setattr("reports.tests.test_runs.stand_in", charted)
+    run = _run(deputy, school)
+    client.force_login(deputy)
+    page = client.get(f"/reports/runs/{run.pk}/").content.decode()
+    svg = page[page.index('<svg class="chart"') : page.index("</svg>")]
+    assert "&lt;Петрова&gt;" in svg and "Соколов" in svg and "Итого" not in svg
+    assert svg.count("<rect") == 2 and ">75<" in svg and ">50<" in svg

@@ -1,0 +1,42 @@
+"""Server-rendered SVG charts for the report pages (issue 5, point 5): a horizontal bar per row, drawn
+from a table's own numbers — no JavaScript, no library, the same on a school's closed network."""
+
+from __future__ import annotations
+
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
+
+from .tables import Table
+
+BAR, GAP, LABEL_WIDTH, WIDTH = 18, 6, 190, 640
+
+
+def bar_chart(table: Table) -> SafeString:
+    """The table's ``chart`` as an inline SVG (empty when there is nothing to draw)."""
+    spec = table.chart
+    rows = [r for r in table.rows if r.emphasis != "total"]
+    points = [(str(r.cells[spec["label"]]), r.cells[spec["value"]]) for r in rows]
+    points = [(label, float(value)) for label, value in points if isinstance(value, int | float)]
+    if not points:
+        return mark_safe("")
+    top = float(spec.get("max") or max(v for _label, v in points) or 1)
+    plot = WIDTH - LABEL_WIDTH - 60
+    height = len(points) * (BAR + GAP) + GAP
+    title = escape(spec.get("title", table.title))
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{title}" viewBox="0 0 {WIDTH} {height + 24}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg"><title>{title}</title>'
+        f'<text x="0" y="14" class="chart-title">{title}</text>'
+    ]
+    for n, (label, value) in enumerate(points):
+        y = 24 + GAP + n * (BAR + GAP)
+        width = max(0.0, min(1.0, value / top)) * plot
+        shown = f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+        parts.append(
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + BAR - 5}" text-anchor="end">{escape(label[:32])}</text>'
+            f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{BAR}" rx="2"></rect>'
+            f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{y + BAR - 5}">{shown}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped
