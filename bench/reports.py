@@ -51,7 +51,7 @@ def main() -> None:
             if code == "monthly":
                 params = {"month": args.month}
             else:
-                in_year = StudyPeriod.objects.filter(year__school=school, year__start__lte=day, year__end__gte=day)
+                in_year = StudyPeriod.objects.filter(year__school=school, kind="quarter", year__start__lte=day)
                 periods = list(in_year)
                 period = period_on(periods, day)
                 params = {"period": period.pk}
