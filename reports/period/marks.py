@@ -215,7 +215,8 @@ def class_results(school: School, params: dict, progress: Progress = _noop) -> D
     roll = _roll(scope)
     groups = _groups(scope, assessed_only=True)
     progress(40)
-    results = _results(scope, roll, groups, _period_marks(scope, groups, roll))
+    marks = _period_marks(scope, groups, roll)
+    results = _results(scope, roll, groups, marks)
     progress(80)
     doc = Document("Итоги успеваемости", scope.subtitle())
     doc.tables.append(
@@ -228,9 +229,28 @@ def class_results(school: School, params: dict, progress: Progress = _noop) -> D
             chart={"label": 0, "value": 6, "title": "Качество знаний по классам, %", "max": 100},
         )
     )
+    doc.tables.append(_distribution(scope, marks))
     doc.tables.extend(_results_detail(c, roll, results) for c in scope.classes)
     progress(100)
     return doc
+
+
+def _distribution(scope: Scope, marks: dict[tuple[int, int, int], dict[str, Any]]) -> Table:
+    """How the period marks of each class split into «5», «4», «3», «2» and «н/а» — with a stacked chart."""
+    counts: dict[int, Counter] = {c.pk: Counter() for c in scope.classes}
+    for (class_id, _student, _subject), mark in marks.items():
+        key = "н/а" if mark["code"] == PeriodMarkCode.NOT_ASSESSED else (str(mark["value"]) if mark["value"] else "")
+        if key and class_id in counts:
+            counts[class_id][key if key != "1" else "2"] += 1
+    labels = ["5", "4", "3", "2", "н/а"]
+    return Table(
+        "distribution",
+        "Распределение итоговых отметок по классам",
+        ["Класс", "«5»", "«4»", "«3»", "«2»", "н/а"],
+        [Row([c.name, *(counts[c.pk][k] for k in labels)]) for c in scope.classes],
+        note="Число итоговых отметок за период по всем предметам класса; «1» считается вместе с «2».",
+        chart={"label": 0, "values": [1, 2, 3, 4, 5], "title": "Итоговые отметки по классам"},
+    )
 
 
 # --- 9. the forecast of period marks ----------------------------------------------------------------------

@@ -211,6 +211,8 @@ def test_attendance_summary_counts_missed_lessons_by_subject_and_reason(school, 
         ["5Б", 1, 0, 0, 0, 0, 0, 0.0],
         ["Итого", 9, 6, 3, 1, 2, 1, 0.7],
     ]
+    # Per school week: 15.09 (Russian: a, d) and 16.09 (math: a, d; b late); 01.10 (math: b, g).
+    assert cells(doc, "weeks") == [["14.09–19.09", 4, 1], ["28.09–03.10", 2, 0]]
     assert [r.drill for r in doc.table("classes").rows] == [
         f"attendance:{school_class.pk}",
         f"attendance:{world.class_5b.pk}",
@@ -241,6 +243,8 @@ def test_attendance_summary_counts_missed_lessons_by_subject_and_reason(school, 
 
 def test_class_results_count_success_quality_and_every_category(school, school_class, parallel_class, world):
     doc = reports.class_results(school, q(world))
+    # 5А: math 5 4 3 2 н/а 3 5 and Russian 5 5 4 3 4 3 → «5» ×4, «4» ×3, «3» ×4, «2» ×1, н/а ×1; 6Б: one «4».
+    assert cells(doc, "distribution") == [["5А", 4, 3, 4, 1, 1], ["5Б", 0, 0, 0, 0, 0], ["6Б", 0, 1, 0, 0, 0]]
     assert doc.table("classes").columns[5:7] == ["Успеваемость, %", "Качество, %"]
     assert cells(doc, "classes") == [
         # class, students, assessed, н/а, successful, success %, quality %, «5», «4–5», one «3», «3», failing
@@ -525,7 +529,7 @@ def test_user_activity_refuses_bad_parameters(school, params):
     ("name", "most"),
     [
         ("marks_summary", 5),
-        ("attendance_summary", 5),
+        ("attendance_summary", 6),
         ("class_results", 5),
         ("class_teacher_report", 8),
         ("student_movement", 4),

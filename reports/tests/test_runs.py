@@ -215,3 +215,13 @@ def test_a_chart_is_drawn_from_the_tables_own_numbers(client, deputy, school, mo
     svg = page[page.index('<svg class="chart"') : page.index("</svg>")]
     assert "&lt;Петрова&gt;" in svg and "Соколов" in svg and "Итого" not in svg
     assert svg.count("<rect") == 2 and ">75<" in svg and ">50<" in svg
+
+
+def test_a_stacked_chart_splits_each_bar_by_the_columns():
+    from reports.charts import bar_chart
+
+    table = Table("distribution", "Распределение", ["Класс", "«5»", "«4»"], [Row(["5А", 4, 0]), Row(["6Б", 1, 3])],
+                  chart={"label": 0, "values": [1, 2]})  # fmt: skip
+    svg = str(bar_chart(table))
+    assert svg.count("<rect") == 2 + 3  # the legend's two squares and the three non-empty parts
+    assert "<title>«5»: 4</title>" in svg and "<title>«4»: 3</title>" in svg and "«4»: 0" not in svg
