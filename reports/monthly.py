@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -515,31 +516,49 @@ def _late_entries(
     month_end: dt.date,
 ) -> None:
     """Metric 7: marks entered after their deadline (R5) and homework recorded more than
-    ``policy.homework_hours`` after the lesson's bell; only the late ones are read (two queries)."""
+    ``policy.homework_hours`` after the lesson's bell. On PostgreSQL only the late ones are read (two
+    queries); elsewhere (``make run``'s SQLite has no time-zone arithmetic) the month's entries are read
+    and the same rule is checked here."""
     tz = school.tzinfo
+    portable = connection.vendor != "postgresql"
     senior_ids = [s.group_id for s in stats.values() if s.senior]
-    allowed_days = Case(
-        When(column__work_type__is_written=False, then=Value(policy.oral_mark_days)),
-        When(column__lesson__group_id__in=senior_ids or [0], then=Value(policy.written_mark_days_senior)),
-        default=Value(policy.written_mark_days_junior),
-        output_field=IntegerField(),
-    )
-    late_marks = (
-        Mark.objects.filter(
-            column__lesson__group_id__in=group_ids,
-            column__lesson__date__gte=month_start,
-            column__lesson__date__lte=month_end,
+    marks = Mark.objects.filter(
+        column__lesson__group_id__in=group_ids,
+        column__lesson__date__gte=month_start,
+        column__lesson__date__lte=month_end,
+    ).order_by("column__lesson__date", "student__last_name", "student__first_name", "pk")
+    fields = (*LESSON_OF_MARK, "column__work_type__name", "value", "value2", "code", *STUDENT, "created_at")
+    if portable:
+
+        def deadline_of(row: dict) -> dt.date:
+            if not row["column__work_type__is_written"]:
+                days = policy.oral_mark_days
+            elif row["column__lesson__group_id"] in senior_ids:
+                days = policy.written_mark_days_senior
+            else:
+                days = policy.written_mark_days_junior
+            return row["column__lesson__date"] + dt.timedelta(days=days)
+
+        late_marks = [
+            {**row, "deadline": deadline_of(row)}
+            for row in marks.values(*fields, "column__work_type__is_written")
+            if row["created_at"].astimezone(tz).date() > deadline_of(row)
+        ]
+    else:
+        allowed_days = Case(
+            When(column__work_type__is_written=False, then=Value(policy.oral_mark_days)),
+            When(column__lesson__group_id__in=senior_ids or [0], then=Value(policy.written_mark_days_senior)),
+            default=Value(policy.written_mark_days_junior),
+            output_field=IntegerField(),
         )
-        .annotate(
-            entered_on=TruncDate("created_at", tzinfo=tz),
-            deadline=ExpressionWrapper(F("column__lesson__date") + allowed_days, output_field=DateField()),
+        late_marks = (
+            marks.annotate(
+                entered_on=TruncDate("created_at", tzinfo=tz),
+                deadline=ExpressionWrapper(F("column__lesson__date") + allowed_days, output_field=DateField()),
+            )
+            .filter(entered_on__gt=F("deadline"))
+            .values(*fields, "deadline")
         )
-        .filter(entered_on__gt=F("deadline"))
-        .order_by("column__lesson__date", "student__last_name", "student__first_name", "pk")
-        .values(
-            *LESSON_OF_MARK, "column__work_type__name", "value", "value2", "code", *STUDENT, "created_at", "deadline"
-        )
-    )
     for row in late_marks:
         stat = stats[row["column__lesson__group_id"]]
         stat.late_marks += 1
@@ -548,27 +567,45 @@ def _late_entries(
         day, deadline = f"{row['column__lesson__date']:%d.%m.%Y}", f"{row['deadline']:%d.%m.%Y}"
         stat.drills["late"].append(Row([day, what, _student_of(row), deadline, entered]))
 
-    bell_end = Subquery(Bell.objects.filter(school=school, number=OuterRef("lesson__number")).values("end_time")[:1])
-    after_bell = ExpressionWrapper(
-        LocalMoment(F("lesson__date"), bell_end, school.time_zone) + Value(dt.timedelta(hours=policy.homework_hours)),
-        output_field=DateTimeField(),
-    )
-    after_day = ExpressionWrapper(
-        LocalMoment(F("lesson__date"), Value(dt.time(0)), school.time_zone) + Value(dt.timedelta(days=1)),
-        output_field=DateTimeField(),
-    )
-    late_homework = (
-        Homework.objects.filter(
-            lesson__group_id__in=group_ids,
-            lesson__status=LessonStatus.HELD,
-            lesson__date__gte=month_start,
-            lesson__date__lte=month_end,
+    homework = Homework.objects.filter(
+        lesson__group_id__in=group_ids,
+        lesson__status=LessonStatus.HELD,
+        lesson__date__gte=month_start,
+        lesson__date__lte=month_end,
+    ).order_by("lesson__date", "lesson__number", "pk")
+    hw_fields = ("lesson__group_id", "lesson__date", "lesson__number", "created_at")
+    if portable:
+        bells = dict(Bell.objects.filter(school=school).values_list("number", "end_time"))
+
+        def hw_deadline(row: dict) -> dt.datetime:
+            end = bells.get(row["lesson__number"])
+            if end is None:
+                return dt.datetime.combine(row["lesson__date"] + dt.timedelta(days=1), dt.time(0), tz)
+            return dt.datetime.combine(row["lesson__date"], end, tz) + dt.timedelta(hours=policy.homework_hours)
+
+        late_homework = [
+            {**row, "deadline": hw_deadline(row)}
+            for row in homework.values(*hw_fields)
+            if row["created_at"] > hw_deadline(row)
+        ]
+    else:
+        bell_end = Subquery(
+            Bell.objects.filter(school=school, number=OuterRef("lesson__number")).values("end_time")[:1]
         )
-        .annotate(deadline=Coalesce(after_bell, after_day, output_field=DateTimeField()))
-        .filter(created_at__gt=F("deadline"))
-        .order_by("lesson__date", "lesson__number", "pk")
-        .values("lesson__group_id", "lesson__date", "lesson__number", "created_at", "deadline")
-    )
+        after_bell = ExpressionWrapper(
+            LocalMoment(F("lesson__date"), bell_end, school.time_zone)
+            + Value(dt.timedelta(hours=policy.homework_hours)),
+            output_field=DateTimeField(),
+        )
+        after_day = ExpressionWrapper(
+            LocalMoment(F("lesson__date"), Value(dt.time(0)), school.time_zone) + Value(dt.timedelta(days=1)),
+            output_field=DateTimeField(),
+        )
+        late_homework = (
+            homework.annotate(deadline=Coalesce(after_bell, after_day, output_field=DateTimeField()))
+            .filter(created_at__gt=F("deadline"))
+            .values(*hw_fields, "deadline")
+        )
     for row in late_homework:
         stat = stats[row["lesson__group_id"]]
         stat.late_homework += 1

@@ -497,3 +497,14 @@ def test_a_first_grade_group_shows_no_mark_numbers(school: Any, year: Any, quart
         "не назначен", "1А, чтение", 1, 0, 100.0, 1, None, None, None, None, 0, None, 0, 1, 0, None
     ]  # fmt: skip
     assert cells(document, "remarks")[0][2] == "Замечаний нет"
+
+
+@pytest.mark.usefixtures("town")
+def test_the_portable_path_of_make_run_counts_the_same(school: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``make run`` runs on SQLite, which has no time-zone arithmetic: late entries are then checked in
+    Python, by the same rule — the whole document must come out identical."""
+    from types import SimpleNamespace
+
+    expected = monthly_analysis(school, NOVEMBER).to_json()
+    monkeypatch.setattr("reports.monthly.connection", SimpleNamespace(vendor="sqlite"))
+    assert monthly_analysis(school, NOVEMBER).to_json() == expected
