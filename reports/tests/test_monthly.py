@@ -506,5 +506,5 @@ def test_the_portable_path_of_make_run_counts_the_same(school: Any, monkeypatch:
     from types import SimpleNamespace
 
     expected = monthly_analysis(school, NOVEMBER).to_json()
-    monkeypatch.setattr("reports.monthly.connection", SimpleNamespace(vendor="sqlite"))
+    monkeypatch.setattr("reports.monthly.metrics.connection", SimpleNamespace(vendor="sqlite"))
     assert monthly_analysis(school, NOVEMBER).to_json() == expected
