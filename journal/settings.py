@@ -157,6 +157,18 @@ STORAGES = {
         )
     },
 }
+# The electronic archive keeps every file in two storages "a" and "b" (R25; archive/storage.py): two
+# directories by default, or any storage class (S3 via django-storages) given as JSON in ARCHIVE_STORAGES.
+ARCHIVE_STORAGES = env.json(
+    "ARCHIVE_STORAGES",
+    default={
+        key: {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": env.str(f"ARCHIVE_DIR_{key.upper()}", default=str(VAR_DIR / f"archive-{key}"))},
+        }
+        for key in ("a", "b")
+    },
+)
 
 # Redis: Celery broker and cache. Without REDIS_URL tasks run eagerly and the cache is local.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -173,6 +185,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "daily-digest": {"task": "messaging.send_daily_digest", "schedule": crontab(hour=19, minute=0)},
     # The deputy finds last month's journal analysis of every school ready on the 1st (R20, R22).
     "monthly-analysis": {"task": "reports.monthly_all", "schedule": crontab(day_of_month=1, hour=5, minute=0)},
+    # Both archive storages re-hashed every week; a damaged or lost copy is rewritten from the other (R25).
+    "verify-archive": {"task": "archive.verify_storages", "schedule": crontab(day_of_week="sun", hour=3, minute=0)},
+    # A backup of the database twice a month (R26: every 2 weeks), at night before the school day.
+    "backup": {"task": "archive.backup", "schedule": crontab(day_of_month="1,15", hour=2, minute=30)},
 }
 
 if REDIS_URL:
