@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=255, unique=True, verbose_name='name')),
                 ('kind', models.CharField(choices=[('journal_copy', 'journal copy'), ('summary_sheet', 'summary sheet'), ('backup', 'backup')], max_length=13, verbose_name='kind')),
-                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
+                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256 checksum')),
                 ('size', models.PositiveBigIntegerField(verbose_name='size, bytes')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='stored at')),
                 ('retain_until', models.DateField(verbose_name='keep until')),
