@@ -25,15 +25,16 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from journal.models import (
     Enrollment,
     GroupMembership,
     Lesson,
+    PeriodLock,
     School,
     SchoolClass,
     Student,
-    StudyPeriod,
     TeachingAssignment,
     TeachingGroup,
 )
@@ -50,6 +51,10 @@ from .models import (
 )
 
 # What each school-wide role may do, as permissions on the School object (the table of DESIGN.md §4).
+LOCKED_MESSAGE = gettext_lazy(
+    "The period of this lesson is closed and archived: only the deputy director corrects it, with a reason."
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.DIRECTOR: frozenset(
         {
@@ -277,11 +282,10 @@ def _write_mode_annotations(user: User) -> dict:
     """What :func:`lesson_write_mode` needs, as annotations of a lesson query (one round trip)."""
     return {
         "wm_locked": Exists(
-            StudyPeriod.objects.filter(
-                year_id=OuterRef("group__year_id"),
-                start__lte=OuterRef("date"),
-                end__gte=OuterRef("date"),
-                locked_at__isnull=False,
+            PeriodLock.objects.filter(
+                school_class__groups=OuterRef("group_id"),
+                period__start__lte=OuterRef("date"),
+                period__end__gte=OuterRef("date"),
             )
         ),
         "wm_entry": Exists(lessons_for(user, Action.EDIT).filter(pk=OuterRef("pk"))),
@@ -293,12 +297,24 @@ def _write_mode_annotations(user: User) -> dict:
 
 def _write_mode(locked: bool, entry: bool, correction: bool) -> str:
     if locked:
-        raise ValidationError(_("The period of this lesson is closed and archived: its journal is not changed."))
+        # An archived period: a deputy's correction with a reason, or nothing (issue 6, R23).
+        if correction:
+            return "correction"
+        raise ValidationError(LOCKED_MESSAGE)
     if entry:
         return "entry"
     if correction:
         return "correction"
     raise PermissionDenied(_("You cannot change this journal."))
+
+
+def lesson_page_mode(user: User, lesson: Lesson) -> str | None:
+    """How the lesson page lets ``user`` write: ``"entry"``, ``"correction"`` (a deputy: every change
+    asks for a reason; the only way into an archived period) or ``None`` (read-only)."""
+    try:
+        return lesson_write_mode(user, lesson)
+    except (PermissionDenied, ValidationError):
+        return None
 
 
 def lesson_takes_entries(user: User, lesson: Lesson) -> bool:
@@ -314,7 +330,8 @@ def lesson_write_mode(user: User, lesson: Lesson) -> str:
     """How ``user`` may write on ``lesson``: ``"entry"`` (its teacher, or the substitute on the
     substitution's dates) or ``"correction"`` (a deputy; the services then require a reason).
     Anybody else gets ``PermissionDenied`` — a read-only user cannot write through any service.
-    A lesson in a locked (archived) period is written by nobody: ``ValidationError``.
+    In a locked (archived) period only a deputy's correction is possible; anybody else gets
+    ``ValidationError`` (:data:`LOCKED_MESSAGE`).
 
     A lesson fetched with ``get_lesson_for(..., write_mode=True)`` carries the answer for that user,
     read in the same query; otherwise it is read here."""
@@ -652,4 +669,38 @@ def report_scope(user: User) -> ReportScope:
         class_ids=frozenset(pk for pk, _school in led),
         class_school_ids=frozenset(school for _pk, school in led),
         teacher_school_ids=teaching,
+    )
+
+
+@dataclass(frozen=True)
+class ArchiveScope:
+    """Which schools' archive a user may see and run (issue 6, R23–R26): the registry is read by those
+    who keep, produce or sign it (secretary, deputy, director, administrator); copies are produced by a
+    deputy or the administrator; backups are made and restored by the administrator, whose page the
+    secretary reads too (the registry of backup use). Teachers, parents and students: nothing."""
+
+    view: frozenset[int] = frozenset()
+    produce: frozenset[int] = frozenset()
+    backups: frozenset[int] = frozenset()
+    backup_registry: frozenset[int] = frozenset()
+
+
+ARCHIVE_CODENAMES = ("produce_archive", "sign_archive", "register_archive", "manage_backups", "view_backup_registry")
+
+
+def archive_scope(user: User) -> ArchiveScope:
+    """One query."""
+    if not user.is_authenticated:
+        return ArchiveScope()
+    held: dict[str, set[int]] = {codename: set() for codename in ARCHIVE_CODENAMES}
+    rows = SchoolUserObjectPermission.objects.filter(user=user, permission__codename__in=ARCHIVE_CODENAMES).values_list(
+        "permission__codename", "content_object_id"
+    )
+    for codename, school_id in rows:
+        held[codename].add(int(school_id))
+    return ArchiveScope(
+        view=frozenset(held["produce_archive"] | held["sign_archive"] | held["register_archive"]),
+        produce=frozenset(held["produce_archive"]),
+        backups=frozenset(held["manage_backups"]),
+        backup_registry=frozenset(held["manage_backups"] | held["view_backup_registry"]),
     )

@@ -281,8 +281,16 @@ def journal_copy_data(school_class: SchoolClass, period: StudyPeriod) -> CopyDat
     return data
 
 
-def journal_copy_html(school_class: SchoolClass, period: StudyPeriod) -> tuple[str, CopyData]:
-    """The copy's HTML (what the PDF is made of) and the data behind it."""
+def printed_on(day: dt.date | None = None) -> str:
+    """The «Напечатано …» date of a document: today unless told."""
+    return (day or timezone.localdate()).strftime("%d.%m.%Y")
+
+
+def journal_copy_html(
+    school_class: SchoolClass, period: StudyPeriod, printed: str | None = None
+) -> tuple[str, CopyData]:
+    """The copy's HTML (what the PDF is made of) and the data behind it. ``printed`` is the text of the
+    printing date (today's by default; the archive passes a placeholder to key its render cache)."""
     data = journal_copy_data(school_class, period)
     html = render_to_string(
         "archive/journal_copy.html",
@@ -290,13 +298,13 @@ def journal_copy_html(school_class: SchoolClass, period: StudyPeriod) -> tuple[s
             "data": data,
             "school": data.school_class.year.school,
             "school_class": data.school_class,
-            "printed": timezone.localdate(),
+            "printed": printed or printed_on(),
         },
     )
     return html, data
 
 
-def _pdf(html: str) -> tuple[bytes, int]:
+def html_to_pdf(html: str) -> tuple[bytes, int]:
     from weasyprint import HTML  # imported here: WeasyPrint loads Pango, which only PDF work needs
 
     document = HTML(string=html).render()
@@ -307,7 +315,7 @@ def render_journal_copy(school_class: SchoolClass, period: StudyPeriod) -> Rende
     """The class's journal for ``period`` (a term or the year) as an A4 landscape PDF."""
     started = time.perf_counter()
     html, data = journal_copy_html(school_class, period)
-    pdf, pages = _pdf(html)
+    pdf, pages = html_to_pdf(html)
     return RenderedCopy(
         pdf=pdf,
         pages=pages,
@@ -317,14 +325,21 @@ def render_journal_copy(school_class: SchoolClass, period: StudyPeriod) -> Rende
     )
 
 
-def summary_sheet_html(school_class: SchoolClass, period: StudyPeriod, kind: str) -> tuple[str, Document]:
+def summary_sheet_html(
+    school_class: SchoolClass, period: StudyPeriod, kind: str, printed: str | None = None
+) -> tuple[str, Document]:
     """The HTML of the summary sheet ``kind`` ("marks" | "attendance") of the class for the period."""
     school_class = SchoolClass.objects.select_related("year__school", "class_teacher").get(pk=school_class.pk)
     school = school_class.year.school
     document = SUMMARY_KINDS[kind](school, {"period": period.pk, "class": school_class.pk})
     html = render_to_string(
         "archive/summary_sheet.html",
-        {"document": document, "school": school, "school_class": school_class, "printed": timezone.localdate()},
+        {
+            "document": document,
+            "school": school,
+            "school_class": school_class,
+            "printed": printed or printed_on(),
+        },
     )
     return html, document
 
@@ -336,5 +351,5 @@ def render_summary_sheet(school_class: SchoolClass, period: StudyPeriod, kind: s
     does not study by."""
     started = time.perf_counter()
     html, _document = summary_sheet_html(school_class, period, kind)
-    pdf, pages = _pdf(html)
+    pdf, pages = html_to_pdf(html)
     return RenderedCopy(pdf, pages, hashlib.sha256(pdf).hexdigest(), [], time.perf_counter() - started)

@@ -1,9 +1,13 @@
 """The electronic archive's registry (issue 6, points 5 and 7; R24–R26).
 
-``StoredFile`` is one file kept in BOTH archive storages (``archive/storage.py``) with its sha256 and the
-date until which it must be kept; ``IntegrityCheck`` is one pass of the weekly verification; ``Backup`` is
-a database backup with what it must restore to (row counts, history chain heads); ``BackupUse`` is the
-registry of every download and restore of a backup (R26, "журнал использования резервных копий").
+``ArchiveCopy`` is one signed document of the registry (a class's journal copy or summary sheet for a
+period, in numbered versions), ``ArchiveCopyGroup`` the history chain head of each teaching group it
+covers (what tells that a later correction made it out of date), ``ArchiveRun`` one production run
+started by a deputy. ``StoredFile`` is one file kept in BOTH archive storages (``archive/storage.py``)
+with its sha256 and the date until which it must be kept; ``IntegrityCheck`` is one pass of the weekly
+verification; ``Backup`` is a database backup with what it must restore to (row counts, history chain
+heads); ``BackupUse`` is the registry of every download and restore of a backup (R26, "журнал
+использования резервных копий"); ``RetentionReview`` the yearly list of files whose term is over (R24).
 """
 
 from __future__ import annotations
@@ -176,6 +180,172 @@ class BackupUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.backup} {self.at:%Y-%m-%d %H:%M}"
+
+
+class DocumentKind(models.TextChoices):
+    JOURNAL = "journal", _("journal copy")
+    MARKS = "marks", _("summary sheet of progress")
+    ATTENDANCE = "attendance", _("summary sheet of attendance")
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("finished with errors")
+
+
+class ArchiveRun(models.Model):
+    """A deputy's "archive period P for class C / for the whole school" (issue 6, point 3).
+
+    One Celery task per class renders, signs and stores its documents; ``done`` and ``failed`` count
+    classes as they finish, so the page shows progress. With ``lock`` each class's period is closed
+    (journal.PeriodLock) before its copy is read, so the copy and the journal cannot drift apart."""
+
+    school = models.ForeignKey("journal.School", models.PROTECT, related_name="+", verbose_name=_("school"))
+    period = models.ForeignKey(
+        "journal.StudyPeriod", models.PROTECT, related_name="archive_runs", verbose_name=_("study period")
+    )
+    school_class = models.ForeignKey(
+        "journal.SchoolClass",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("class"),
+        help_text=_("empty: every class of the school that studies by this period"),
+    )
+    lock = models.BooleanField(_("close the period"), default=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("started by")
+    )
+    requested_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=7, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    total = models.PositiveIntegerField(_("classes"), default=0)
+    done = models.PositiveIntegerField(_("classes done"), default=0)
+    failed = models.PositiveIntegerField(_("classes failed"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    reused = models.PositiveIntegerField(_("documents reused unchanged"), default=0)
+
+    class Meta:
+        verbose_name = _("archive run")
+        verbose_name_plural = _("archive runs")
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.school_class or self.school} {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * (self.done + self.failed) / self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+
+class ArchiveCopy(models.Model):
+    """One signed PDF of the archive registry: never changed, never overwritten; a new run makes a new
+    ``version``. ``number`` is the registry number, counted per school."""
+
+    school = models.ForeignKey("journal.School", models.PROTECT, related_name="+", verbose_name=_("school"))
+    number = models.PositiveIntegerField(_("registry number"))
+    kind = models.CharField(_("document"), max_length=10, choices=DocumentKind.choices)
+    school_class = models.ForeignKey(
+        "journal.SchoolClass", models.PROTECT, related_name="archive_copies", verbose_name=_("class")
+    )
+    period = models.ForeignKey(
+        "journal.StudyPeriod", models.PROTECT, related_name="archive_copies", verbose_name=_("study period")
+    )
+    version = models.PositiveSmallIntegerField(_("version"))
+    file = models.OneToOneField(
+        StoredFile,
+        models.SET_NULL,  # destroyed after its term by a confirmed RetentionReview; the registry row stays
+        null=True,
+        related_name="copy",
+        verbose_name=_("file"),
+    )
+    pages = models.PositiveIntegerField(_("pages"))
+    sha256 = models.CharField(_("SHA-256 of the signed file"), max_length=64)
+    content_sha256 = models.CharField(_("SHA-256 of the content"), max_length=64)
+    render_key = models.CharField(_("render key"), max_length=64, db_index=True)
+    signer = models.CharField(_("signed by"), max_length=300)
+    signer_serial = models.CharField(_("certificate serial number"), max_length=100)
+    signed_at = models.DateTimeField(_("signed at"))
+    manifest = models.JSONField(_("manifest"), default=dict)
+    run = models.ForeignKey(
+        ArchiveRun, models.SET_NULL, null=True, blank=True, related_name="copies", verbose_name=_("run")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("made by")
+    )
+    render_seconds = models.FloatField(_("render time, s"), default=0)
+    reused = models.BooleanField(_("pages reused unchanged"), default=False)
+
+    class Meta:
+        verbose_name = _("archive copy")
+        verbose_name_plural = _("archive registry")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "number"], name="archive_copy_number_unique"),
+            models.UniqueConstraint(
+                fields=["school_class", "period", "kind", "version"], name="archive_copy_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"№ {self.number} {self.get_kind_display()} {self.school_class} v{self.version}"
+
+
+class ArchiveCopyGroup(models.Model):
+    """The head of a teaching group's history chain (R4) when the copy was made. A later event of that
+    group about the copy's period (a correction) makes the copy out of date."""
+
+    copy = models.ForeignKey(ArchiveCopy, models.CASCADE, related_name="heads", verbose_name=_("copy"))
+    group = models.ForeignKey("journal.TeachingGroup", models.PROTECT, related_name="+", verbose_name=_("group"))
+    period = models.ForeignKey("journal.StudyPeriod", models.PROTECT, related_name="+", verbose_name=_("period"))
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    seq = models.PositiveBigIntegerField(_("number in the chain"))
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("history chain head")
+        verbose_name_plural = _("history chain heads")
+        constraints = [models.UniqueConstraint(fields=["copy", "group"], name="archive_head_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}:{self.seq}"
+
+
+class RetentionReview(models.Model):
+    """The yearly list of stored files whose retention term is over (R24): nothing is destroyed until a
+    person confirms it with the number of the destruction act; then exactly the listed files that are
+    still due go, and the list stays as the record of what was destroyed."""
+
+    created_at = models.DateTimeField(_("listed at"), default=timezone.now)
+    files = models.JSONField(_("files"), default=list, help_text=_("[{name, kind, retain_until, size}]"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    act = models.CharField(_("destruction act"), max_length=200, blank=True)
+    destroyed = models.PositiveIntegerField(_("files destroyed"), default=0)
+
+    class Meta:
+        verbose_name = _("retention review")
+        verbose_name_plural = _("retention reviews")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d}"
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

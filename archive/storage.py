@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
-from django.core.mail import mail_admins
+from django.core.mail import mail_admins, send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -228,7 +228,7 @@ def verify_all() -> IntegrityCheck:
         )
     check.finished_at = timezone.now()
     check.save()
-    if not check.ok:
+    if check.damaged or check.missing or check.lost:
         _alert(check, lost_names)
     return check
 
@@ -246,8 +246,25 @@ def _alert(check: IntegrityCheck, lost_names: list[str]) -> None:
         lines += ["", "A copy could not be rewritten (the other copy is intact):"]
         lines += [f"  {name}" for name in unrepaired]
     message = "\n".join(lines)
-    logger.error(message)
-    mail_admins("Archive integrity check: damage that could not be repaired", message, fail_silently=True)
+    if check.ok:
+        subject = "Archive integrity check: damaged copies found and repaired"
+        logger.warning(message)
+    else:
+        subject = "Archive integrity check: damage that could not be repaired"
+        logger.error(message)
+    mail_admins(subject, message, fail_silently=True)
+    # The schools' administrators (manage_backups) hear it too, at the addresses of their accounts.
+    from accounts.models import SchoolUserObjectPermission
+
+    recipients = sorted(
+        set(
+            SchoolUserObjectPermission.objects.filter(permission__codename="manage_backups")
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+    if recipients:
+        send_mail(subject, message, None, recipients, fail_silently=True)
 
 
 def discard(stored: StoredFile) -> None:

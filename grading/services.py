@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import Action, groups_for, lesson_write_mode
+from accounts.permissions import LOCKED_MESSAGE, Action, groups_for, lesson_write_mode
 from attendance.models import Absence, AbsenceKind
 from journal.models import (
     Assessment,
@@ -28,6 +28,7 @@ from journal.models import (
     LessonStatus,
     MedicalGroup,
     PeriodKind,
+    PeriodLock,
     Student,
     StudyPeriod,
     TeachingGroup,
@@ -383,8 +384,8 @@ def period_mark_set(
     classes = list(group.classes.all())
     if any(c.grade == 1 for c in classes):
         raise ValidationError(_("Marks are not given in the first grade."))  # R1
-    if period.locked_at is not None:
-        raise ValidationError(_("The period of this lesson is closed and archived: its journal is not changed."))
+    if not correction and PeriodLock.objects.filter(period=period, school_class__in=classes).exists():
+        raise ValidationError(LOCKED_MESSAGE)  # archived: only a deputy's correction (issue 6)
     if period.year_id != group.year_id or (
         period.kind != PeriodKind.YEAR and any(c.period_kind != period.kind for c in classes)
     ):

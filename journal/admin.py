@@ -31,6 +31,7 @@ from .models import (
     HomeworkAttachment,
     Lesson,
     LessonNote,
+    PeriodLock,
     PlanItem,
     School,
     SchoolClass,
@@ -406,3 +407,12 @@ class DiaryAcknowledgementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["student", "parent"]
     search_fields = ["student__last_name", "parent__last_name"]
     date_hierarchy = "week_start"
+
+
+@admin.register(PeriodLock)
+class PeriodLockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: a period is closed by an archive run (issue 6), never by hand."""
+
+    list_display = ["school_class", "period", "locked_at", "locked_by"]
+    list_filter = ["school_class__year__school"]
+    list_select_related = ["school_class", "period", "locked_by"]

@@ -33,6 +33,7 @@ from .models import (
     Lesson,
     LessonStatus,
     PeriodKind,
+    PeriodLock,
     PlanItem,
     SchoolClass,
     Student,
@@ -216,6 +217,10 @@ def build_grid(user, group: TeachingGroup, period_id: str | None, subgroup_id: s
     period = next((p for p in periods if str(p.pk) == (period_id or "")), None) or period_on(periods, today)
     if period is None:
         raise Http404
+    # Archived periods of the group's classes (issue 6) take no entries: show them so.
+    closed = set(PeriodLock.objects.filter(school_class__in=group_classes).values_list("period_id", flat=True))
+    for p in periods:
+        p.is_locked = p.pk in closed
 
     subgroups: list[TeachingGroup] = []
     if group.has_subgroups:
@@ -258,7 +263,7 @@ def build_grid(user, group: TeachingGroup, period_id: str | None, subgroup_id: s
     lessons: dict[int, Lesson] = {}
     editable_lessons: set[int] = set()
     # A locked (archived) period takes no writes (accounts.permissions.lesson_write_mode): show it so.
-    locked = [(p.start, p.end) for p in periods if p.locked_at]
+    locked = [(p.start, p.end) for p in periods if p.is_locked]
     grid_columns: list[GridColumn] = []
     for pk, date, number, status, editable, c_pk, c_title, c_corr, wt_pk, wt_name, wt_short, wt_weight in rows:
         lesson = lessons.get(pk)
@@ -302,7 +307,7 @@ def build_grid(user, group: TeachingGroup, period_id: str | None, subgroup_id: s
         subgroups=subgroups,
         subgroup=subgroup,
         can_edit_marks=bool(editable_lessons),
-        can_set_period_marks=group.can_set_period_marks and not period.locked_at,
+        can_set_period_marks=group.can_set_period_marks and not period.is_locked,
         may_set_period_marks=group.can_set_period_marks,
         held=sum(1 for lesson in lessons.values() if lesson.status == LessonStatus.HELD),
         planned_items=group.n_plan_items,
@@ -364,7 +369,7 @@ def _body(grid, marks, absences, period_marks, changed, editable_lessons) -> Saf
             p,
             url=period_url,
             history_url=group_history,
-            editable=grid.may_set_period_marks and p.kind == PeriodKind.YEAR and not p.locked_at,
+            editable=grid.may_set_period_marks and p.kind == PeriodKind.YEAR and not p.is_locked,
         )
         for p in grid.periods
         if p.pk != period.pk

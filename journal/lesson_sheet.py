@@ -112,12 +112,15 @@ class RowRenderer:
     ``sent`` is what the user posted in a refused request (kept in the form so nothing typed is lost);
     ``error`` the message shown under the attendance cell."""
 
-    def __init__(self, lesson: Lesson, *, can_write: bool, day_over: bool) -> None:
+    def __init__(self, lesson: Lesson, *, can_write: bool, day_over: bool, correcting: bool = False) -> None:
         self.lesson_pk = lesson.pk
         self.can_write = can_write
         self.attendance_url = escape(reverse("lesson_attendance", args=[lesson.pk]))
         self.note_url = escape(reverse("lesson_note", args=[lesson.pk]))
-        ask = escape(_("The lesson day is over: give the reason of the change.")) if day_over else ""
+        if correcting:
+            ask = escape(_("A correction: give the reason of the change."))
+        else:
+            ask = escape(_("The lesson day is over: give the reason of the change.")) if day_over else ""
         self.ask_reason = f' data-ask-reason="{ask}"' if ask else ""
         self.t_present = escape(_("present"))
         self.t_absent = escape(_("absent (Н)"))

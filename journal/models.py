@@ -106,8 +106,6 @@ class StudyPeriod(models.Model):
     start = models.DateField(_("start"))
     end = models.DateField(_("end"))
     marks_deadline = models.DateField(_("period marks deadline"), null=True, blank=True)
-    # Set when the period's journal copy is archived (issue 6): from then on nobody writes into it.
-    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("study period")
@@ -214,6 +212,27 @@ class SchoolClass(models.Model):
     def has_marks(self) -> bool:
         """R1: no marks in grade 1."""
         return self.grade > 1
+
+
+class PeriodLock(models.Model):
+    """A class's journal for a period is archived and closed (issue 6, R23). Its lessons, marks, absences,
+    topics and period marks then take no entries; a deputy changes them only as a correction with a
+    reason, which the history records (R4) and which makes the archived copy out of date."""
+
+    period = models.ForeignKey(StudyPeriod, models.CASCADE, related_name="locks", verbose_name=_("study period"))
+    school_class = models.ForeignKey(SchoolClass, models.CASCADE, related_name="period_locks", verbose_name=_("class"))
+    locked_at = models.DateTimeField(_("locked at"), auto_now_add=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("locked by")
+    )
+
+    class Meta:
+        verbose_name = _("closed period")
+        verbose_name_plural = _("closed periods")
+        constraints = [models.UniqueConstraint(fields=["period", "school_class"], name="period_lock_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school_class} {self.period}"
 
 
 class Sex(models.TextChoices):

@@ -170,6 +170,15 @@ ARCHIVE_STORAGES = env.json(
     },
 )
 
+# The school's signing certificate (PKCS#12) for the archive's PAdES signatures (issue 6; archive/signing.py).
+# `python manage.py make_demo_certificate` writes a self-signed one for the demo school at the default path.
+ARCHIVE_SIGNING_P12 = Path(env.str("ARCHIVE_SIGNING_P12", default=str(VAR_DIR / "signing" / "school.p12")))
+ARCHIVE_SIGNING_PASSWORD = env.str("ARCHIVE_SIGNING_PASSWORD", default="" if PRODUCTION else "demo12345")
+# Rendered PDFs by the sha256 of their HTML: an unchanged document is not rendered again (a cache only).
+ARCHIVE_RENDER_CACHE = Path(env.str("ARCHIVE_RENDER_CACHE", default=str(VAR_DIR / "archive-cache")))
+# How long backups are kept (R26 gives no term; a year unless told otherwise).
+ARCHIVE_BACKUP_RETENTION_DAYS = env.int("ARCHIVE_BACKUP_RETENTION_DAYS", default=365)
+
 # Redis: Celery broker and cache. Without REDIS_URL tasks run eagerly and the cache is local.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -189,6 +198,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "verify-archive": {"task": "archive.verify_storages", "schedule": crontab(day_of_week="sun", hour=3, minute=0)},
     # A backup of the database twice a month (R26: every 2 weeks), at night before the school day.
     "backup": {"task": "archive.backup", "schedule": crontab(day_of_month="1,15", hour=2, minute=30)},
+    # Once a year, after the school year, the list of archive files whose retention term is over (R24).
+    "retention-review": {
+        "task": "archive.retention_review",
+        "schedule": crontab(month_of_year=7, day_of_month=1, hour=4, minute=0),
+    },
 }
 
 if REDIS_URL:
@@ -201,6 +215,9 @@ else:
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="journal@localhost")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Who hears about archive damage, failed backups and server errors: "Name <a@b>, c@d" (mail_admins).
+ADMINS = [("", address) for address in env.list("ADMINS", default=[])]
 # SMTP, when EMAIL_BACKEND is django.core.mail.backends.smtp.EmailBackend.
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)

@@ -67,6 +67,7 @@ urlpatterns = [
     # --- messages and announcements (messaging/urls.py) ---
     path("messages/", include("messaging.urls")),
     path("reports/", include("reports.urls")),
+    path("archive/", include("archive.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

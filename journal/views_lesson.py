@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import Action, get_lesson_for, lesson_takes_entries, lessons_for, students_for
+from accounts.permissions import Action, get_lesson_for, lesson_page_mode, lessons_for, students_for
 from attendance.models import AbsenceKind
 from attendance.services import absence_clear, absence_set
 from grading.cells import CONFLICT, ERROR, SAVED, CellError
@@ -159,15 +159,18 @@ def _plan_options(lesson: Lesson) -> str:
 
 def _lesson_page(request: HttpRequest, lesson: Lesson, *, status: int = 200, homework_form=None, edit_homework=None):  # noqa: ANN001
     sheet = selectors.lesson_sheet(lesson)
-    can_write = lesson_takes_entries(request.user, lesson)
+    mode = lesson_page_mode(request.user, lesson)
+    can_write = mode is not None
+    correcting = mode == "correction"  # a deputy: every change with a reason (also in archived periods)
     today = timezone.localdate()
-    day_over = today > lesson.date
-    renderer = RowRenderer(lesson, can_write=can_write, day_over=day_over)
+    day_over = today > lesson.date or correcting  # both ask for the reason of a change
+    renderer = RowRenderer(lesson, can_write=can_write, day_over=day_over, correcting=correcting)
     rows_html = "".join(renderer.render(row) for row in sheet_rows(sheet, editable=can_write))
     context = {
         "sheet": sheet,
         "lesson": lesson,
         "can_write": can_write,
+        "correcting": correcting,
         "rows_html": mark_safe(rows_html),  # noqa: S308 -- every text in it is escaped by RowRenderer
         "day_over": day_over,
         "takes_marks": can_write
@@ -283,7 +286,9 @@ def _row_response(request: HttpRequest, lesson: Lesson, student: Student, *, err
     rows = sheet_rows(sheet, editable=True, only=student.pk)
     if not rows:
         raise Http404
-    renderer = RowRenderer(lesson, can_write=True, day_over=timezone.localdate() > lesson.date)
+    correcting = lesson_page_mode(request.user, lesson) == "correction"
+    day_over = timezone.localdate() > lesson.date or correcting
+    renderer = RowRenderer(lesson, can_write=True, day_over=day_over, correcting=correcting)
     return HttpResponse(renderer.render(rows[0], sent=sent, error=error), status=status)
 
 
@@ -460,7 +465,7 @@ def lesson_homework(request: HttpRequest, pk: int) -> HttpResponse:
     """Give or change the lesson's homework (R11), with attachments. Refused input comes back in the
     form with the message; nothing saved before is touched."""
     lesson = get_lesson_for(request.user, pk, Action.VIEW, write_mode=True)
-    if not lesson_takes_entries(request.user, lesson):
+    if lesson_page_mode(request.user, lesson) is None:
         raise PermissionDenied
     homework = None
     if request.POST.get("homework"):

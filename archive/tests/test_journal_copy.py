@@ -20,11 +20,10 @@ from archive.journal_copy import (
     summary_sheet_html,
 )
 from attendance.tests.factories import AbsenceFactory
-from grading.tests.factories import MarkColumnFactory, MarkFactory, PeriodMarkFactory
+from grading.tests.factories import MarkColumnFactory, MarkFactory
 from journal.services import enrollment_admit
 from journal.tests.factories import (
     GroupMembershipFactory,
-    HomeworkFactory,
     StudentFactory,
     SubjectFactory,
     TeachingGroupFactory,
@@ -54,31 +53,6 @@ def _school_days(start: dt.date, count: int) -> list[dt.date]:
             days.append(day)
         day += dt.timedelta(days=1)
     return days
-
-
-@pytest.fixture
-def classmate(school: Any, school_class: Any, group: Any) -> Any:
-    """Сидорова Ольга of 5А, the second student of the class."""
-    child = StudentFactory(school=school, last_name="Сидорова", first_name="Ольга", patronymic="Ивановна", sex="f")
-    enrollment_admit(actor=None, student=child, school_class=school_class, start=school_class.year.start)
-    return child
-
-
-@pytest.fixture
-def journal(
-    quarters: Any, group: Any, teacher: Any, class_teacher: Any, student: Any, classmate: Any, make_lesson: Any
-) -> dict[str, Any]:
-    """Quarter I of 5А math: two lessons, marks 5 and 4 on one date, an absence «Б», a lateness «О»."""
-    q1 = quarters[0]
-    first = make_lesson(date=dt.date(2026, 9, 14), topic="Натуральные числа и шкалы", teacher=teacher)
-    second = make_lesson(date=dt.date(2026, 9, 16), topic="Сложение натуральных чисел", teacher=teacher)
-    HomeworkFactory(lesson=first, text="§ 1, задачи 12–14")
-    MarkFactory(column=MarkColumnFactory(lesson=first), student=student, value=5)
-    MarkFactory(column=MarkColumnFactory(lesson=first), student=student, value=4)
-    AbsenceFactory(lesson=first, student=classmate, reason="illness")
-    AbsenceFactory(lesson=second, student=student, kind="late", minutes_late=5)
-    PeriodMarkFactory(group=group, student=student, period=q1, value=5)
-    return {"period": q1, "lessons": [first, second]}
 
 
 def test_it_renders_the_copy_with_every_part_of_the_paper_journal(school_class: Any, journal: Any) -> None:

@@ -126,9 +126,12 @@ def test_verify_all_repairs_a_corrupted_and_a_missing_copy(dirs):
         ("two.pdf", "b", "missing"),
     }
     assert all(f.last_checked_at and f.status_a == f.status_b == "ok" for f in StoredFile.objects.all())
-    assert not mail.outbox
-    again = verify_all()  # idempotent: nothing left to do
+    # The administrators are told what was found and repaired.
+    assert len(mail.outbox) == 1 and "repaired" in mail.outbox[0].subject
+    assert "1 damaged and 1 missing copies, 2 repaired" in mail.outbox[0].body
+    again = verify_all()  # idempotent: nothing left to do, nobody bothered
     assert (again.damaged, again.missing, again.repaired) == (0, 0, 0)
+    assert len(mail.outbox) == 1
 
 
 def test_both_copies_bad_is_reported_not_repaired(dirs, caplog):

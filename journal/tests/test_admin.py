@@ -24,7 +24,7 @@ from attendance.tests.factories import AbsenceFactory
 from grading.history import EventData, event_append
 from grading.models import JournalEvent
 from grading.tests.factories import MarkColumnFactory, MarkFactory, PeriodMarkFactory, WorkTypeFactory
-from journal.models import DiaryAcknowledgement, HomeworkAttachment
+from journal.models import DiaryAcknowledgement, HomeworkAttachment, PeriodLock
 from journal.tests.factories import (
     BellFactory,
     HolidayFactory,
@@ -32,6 +32,7 @@ from journal.tests.factories import (
     LessonFactory,
     LessonNoteFactory,
     PlanItemFactory,
+    SchoolClassFactory,
     StudentFactory,
     StudyPeriodFactory,
     TimetableSlotFactory,
@@ -52,6 +53,7 @@ READ_ONLY = {
     ("journal", "homeworkattachment"),
     ("journal", "lessonnote"),
     ("journal", "diaryacknowledgement"),
+    ("journal", "periodlock"),
     ("journal", "enrollment"),
     ("journal", "teachingassignment"),
     ("accounts", "loginevent"),
@@ -91,6 +93,10 @@ def _fill(world: dict[str, Any]) -> None:
     LessonNoteFactory(lesson=lesson, student=student, created_by=teacher)
     DiaryAcknowledgement.objects.create(student=student, parent=world["parent"], week_start=dt.date(2026, 10, 5))
     PlanItemFactory(group=group)
+    PeriodLock.objects.create(
+        period=StudyPeriodFactory(year=world["year"], number=3, start=dt.date(2027, 1, 11), end=dt.date(2027, 3, 20)),
+        school_class=SchoolClassFactory(year=world["year"], grade=10),
+    )
     TimetableSlotFactory(group=group)
     BellFactory(school=world["school"])
     ConsentFactory(student=student)

@@ -13,9 +13,9 @@ from attendance.services import absence_set
 from grading.models import JournalEvent, Mark
 from grading.services import mark_column_add, mark_set
 from grading.tests.factories import WorkTypeFactory
-from journal.models import Homework, HomeworkAttachment, Lesson, LessonStatus, PlanItem, StudyPeriod
+from journal.models import Homework, HomeworkAttachment, Lesson, LessonStatus, PeriodLock, PlanItem, StudyPeriod
 from journal.services import enrollment_admit
-from journal.tests.factories import StudentFactory
+from journal.tests.factories import SchoolClassFactory, StudentFactory
 
 TODAY = dt.date(2026, 11, 23)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
@@ -146,19 +146,42 @@ def test_a_future_lesson_takes_no_marks(client, teacher, make_lesson, school, st
     assert not future.mark_columns.exists()
 
 
-def test_a_locked_period_takes_nothing(client, teacher, column, student, year):
-    StudyPeriod.objects.create(
-        year=year, kind="quarter", number=2, start=dt.date(2026, 11, 5), end=dt.date(2026, 12, 28),
-        locked_at=dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC),
-    )  # fmt: skip
+def _lock_period(year, school_class):  # noqa: ANN001, ANN202
+    period = StudyPeriod.objects.create(
+        year=year, kind="quarter", number=2, start=dt.date(2026, 11, 5), end=dt.date(2026, 12, 28)
+    )
+    return PeriodLock.objects.create(period=period, school_class=school_class)
+
+
+def test_a_locked_period_takes_nothing_from_the_teacher(client, teacher, column, student, year, school_class):
+    _lock_period(year, school_class)  # issue 6: archived
     response = _cell(client, teacher, column, student, "5")
     assert response.status_code == 422 and "закрыт" in response.content.decode()
     assert not Mark.objects.exists()
     # The pages say so and offer nothing to type into.
     page = client.get(f"/journal/lessons/{column.lesson_id}/").content.decode()
     assert 'data-testid="locked"' in page and 'class="mk"' not in page and "att-form" not in page
+    assert "только заместитель директора" in page
     grid = client.get(f"/journal/groups/{column.lesson.group_id}/").content.decode()
     assert 'data-testid="locked"' in grid and 'class="mk"' not in grid
+
+
+def test_a_locked_period_takes_a_deputys_correction_with_a_reason(client, deputy, column, student, year, school_class):
+    _lock_period(year, school_class)  # issue 6: only corrections, recorded in the history (R4)
+    client.force_login(deputy)
+    page = client.get(f"/journal/lessons/{column.lesson_id}/").content.decode()
+    assert 'data-testid="locked"' in page and "исправление" in page and 'class="mk"' in page
+    refused = _cell(client, deputy, column, student, "5")
+    assert refused.status_code == 422 and 'data-needs-reason="1"' in refused.content.decode()
+    assert _cell(client, deputy, column, student, "4", reason="Ошибка при вводе, служебная записка 12").status_code == 200
+    assert Mark.objects.get().value == 4
+    assert JournalEvent.objects.get(object_type="mark").reason == "Ошибка при вводе, служебная записка 12"
+
+
+def test_another_class_is_not_locked_by_this_one(client, teacher, column, student, year, school):
+    other = SchoolClassFactory(year=year, grade=7, letter="Б")
+    _lock_period(year, other)
+    assert _cell(client, teacher, column, student, "5").status_code == 200
 
 
 @pytest.mark.parametrize("reader", ["class_teacher", "director"])
@@ -316,7 +339,7 @@ def test_a_control_work_column_fills_every_present_student_without_a_mark(
     client, teacher, lesson, student, school, school_class
 ):  # R3
     from journal.services import enrollment_admit
-    from journal.tests.factories import StudentFactory
+    from journal.tests.factories import SchoolClassFactory, StudentFactory
 
     absent, marked = StudentFactory(school=school), StudentFactory(school=school)
     for s in (absent, marked):

@@ -42,11 +42,17 @@ def test_the_teacher_sees_the_lesson_with_marks_topic_and_homework(client, teach
     assert "можете просматривать" not in html  # the teacher is not a read-only reader
 
 
-@pytest.mark.parametrize("reader", ["class_teacher", "deputy", "director"])
+@pytest.mark.parametrize("reader", ["class_teacher", "director"])
 def test_class_teacher_and_administration_read_it_without_editing(client, request, lesson, reader):  # R15
     response = _get(client, request.getfixturevalue(reader), f"/journal/lessons/{lesson.pk}/")
     assert response.status_code == 200
     assert "можете просматривать эту страницу журнала, но не изменять" in response.content.decode()
+
+
+def test_the_deputy_opens_it_in_correction_mode(client, deputy, lesson):  # R4, R15
+    html = _get(client, deputy, f"/journal/lessons/{lesson.pk}/").content.decode()
+    assert 'data-testid="correcting"' in html and "нужна причина" in html
+    assert "можете просматривать" not in html
 
 
 @pytest.mark.parametrize("stranger", ["outsider", "parent", "student_user", "secretary"])
