@@ -173,7 +173,9 @@ def test_a_locked_period_takes_a_deputys_correction_with_a_reason(client, deputy
     assert 'data-testid="locked"' in page and "исправление" in page and 'class="mk"' in page
     refused = _cell(client, deputy, column, student, "5")
     assert refused.status_code == 422 and 'data-needs-reason="1"' in refused.content.decode()
-    assert _cell(client, deputy, column, student, "4", reason="Ошибка при вводе, служебная записка 12").status_code == 200
+    assert (
+        _cell(client, deputy, column, student, "4", reason="Ошибка при вводе, служебная записка 12").status_code == 200
+    )
     assert Mark.objects.get().value == 4
     assert JournalEvent.objects.get(object_type="mark").reason == "Ошибка при вводе, служебная записка 12"
 
@@ -339,7 +341,7 @@ def test_a_control_work_column_fills_every_present_student_without_a_mark(
     client, teacher, lesson, student, school, school_class
 ):  # R3
     from journal.services import enrollment_admit
-    from journal.tests.factories import SchoolClassFactory, StudentFactory
+    from journal.tests.factories import StudentFactory
 
     absent, marked = StudentFactory(school=school), StudentFactory(school=school)
     for s in (absent, marked):
