@@ -82,6 +82,8 @@ messages: venv
 run: venv messages
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --if-empty
+	$(MANAGE) make_demo_certificate
+	$(MANAGE) archive_period --school 1 --period quarter:1 --class 5А --as deputy --if-empty
 	$(MANAGE) runserver $(ADDR)
 
 superuser: venv
@@ -150,6 +152,10 @@ check-chromium:
 	@test -x "$(CHROMIUM_PATH)" || { \
 		echo "The browser tests need Chromium at $(CHROMIUM_PATH). Install it with:"; \
 		echo "    sudo apt-get install -y chromium"; \
+		exit 1; }
+	@command -v pdfsig >/dev/null 2>&1 || { \
+		echo "The archive tests check signatures with poppler's pdfsig as well. Install it with:"; \
+		echo "    sudo apt-get install -y poppler-utils"; \
 		exit 1; }
 
 # ---------------------------------------------------------------------------------------------------

@@ -128,17 +128,14 @@ class Produced:
 
 
 def _heads(groups: list[int]) -> dict[int, tuple[int, str]]:
-    """{group id: (seq, hash)} of the history chain heads, genesis for a group without events."""
+    """{group id: (seq, hash)} of the history chain heads, genesis for a group without events. One query
+    (portable: SQLite runs ``make run``)."""
     heads = {pk: (0, GENESIS_HASH) for pk in groups}
-    last = (
-        JournalEvent.objects.filter(group_id__in=groups)
-        .order_by("group_id", "-seq")
-        .distinct("group_id")
-        .values_list("group_id", "seq", "hash")
-        if groups
-        else []
+    last_seq = JournalEvent.objects.filter(group_id=OuterRef("group_id")).order_by("-seq").values("seq")[:1]
+    rows = JournalEvent.objects.filter(group_id__in=groups, seq=Subquery(last_seq)).values_list(
+        "group_id", "seq", "hash"
     )
-    for group_id, seq, digest in last:
+    for group_id, seq, digest in rows:
         heads[group_id] = (seq, digest)
     return heads
 
