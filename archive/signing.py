@@ -20,6 +20,8 @@ size, so pyHanko does not make a trial signature to measure it.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
 import functools
 import hashlib
@@ -266,6 +268,23 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode()
 
 
+def _outside_event_loop(function):  # noqa: ANN001, ANN202 -- a decorator keeping the signature
+    """pyHanko's synchronous API runs ``asyncio.run`` inside, which fails in a thread whose event loop
+    is running (an ASGI worker, Playwright's sync API in the tests): there, run in a helper thread."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return function(*args, **kwargs)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(function, *args, **kwargs).result()
+
+    return wrapper
+
+
+@_outside_event_loop
 def sign_pdf(pdf: bytes, manifest: dict[str, Any], *, reason: str, location: str = "") -> SignedPdf:
     """Embed ``manifest`` as ``manifest.json`` into ``pdf`` and sign the result with the school's certificate.
 
@@ -339,6 +358,7 @@ def _manifest_from(reader: PdfFileReader) -> dict[str, Any] | None:
     return None
 
 
+@_outside_event_loop
 def verify_pdf(pdf: bytes, *, trust_roots: Iterable[x509.Certificate | bytes] | None = None) -> Verification:
     """Check the archive signature of ``pdf``, offline; never raises on a damaged or foreign file.
 

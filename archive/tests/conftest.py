@@ -74,3 +74,15 @@ def archive(settings: Any, tmp_path: Path, certificate: Path) -> dict[str, Path]
     settings.ARCHIVE_SIGNING_PASSWORD = SIGNING_PASSWORD
     settings.ADMINS = [("Platform", "platform@example.org")]
     return {**dirs, "cache": tmp_path / "cache", "certificate": certificate}
+
+
+@pytest.fixture
+def archive_worker(archive: dict, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> dict:
+    """A real Celery worker that writes to this test's storages and signs with its certificate."""
+    monkeypatch.setenv("ARCHIVE_DIR_A", str(archive["a"]))
+    monkeypatch.setenv("ARCHIVE_DIR_B", str(archive["b"]))
+    monkeypatch.setenv("ARCHIVE_RENDER_CACHE", str(archive["cache"]))
+    monkeypatch.setenv("ARCHIVE_SIGNING_P12", str(archive["certificate"]))
+    monkeypatch.setenv("ARCHIVE_SIGNING_PASSWORD", SIGNING_PASSWORD)
+    request.getfixturevalue("celery_worker")
+    return archive

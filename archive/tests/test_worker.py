@@ -13,21 +13,7 @@ from archive.signing import verify_pdf
 from journal.models import PeriodLock
 from journal.tests.factories import SchoolClassFactory
 
-from .conftest import SIGNING_PASSWORD
-
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("_today")]
-
-
-@pytest.fixture
-def archive_worker(archive: dict, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> dict:
-    """A real Celery worker that writes to this test's storages and signs with its certificate."""
-    monkeypatch.setenv("ARCHIVE_DIR_A", str(archive["a"]))
-    monkeypatch.setenv("ARCHIVE_DIR_B", str(archive["b"]))
-    monkeypatch.setenv("ARCHIVE_RENDER_CACHE", str(archive["cache"]))
-    monkeypatch.setenv("ARCHIVE_SIGNING_P12", str(archive["certificate"]))
-    monkeypatch.setenv("ARCHIVE_SIGNING_PASSWORD", SIGNING_PASSWORD)
-    request.getfixturevalue("celery_worker")
-    return archive
 
 
 def test_the_worker_archives_the_whole_school_class_by_class(
