@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from journal.admin import ReadOnlyAdminMixin
 
 from .backup import backup_download
-from .models import Backup, BackupUse, IntegrityCheck, StoredFile
+from .models import ArchiveCopy, ArchiveRun, Backup, BackupUse, IntegrityCheck, RetentionReview, StoredFile
 from .storage import ArchiveError, discard
 
 
@@ -85,3 +85,28 @@ class BackupUseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "ok"]
     list_select_related = ["backup", "user"]
     date_hierarchy = "at"
+
+
+@admin.register(ArchiveCopy)
+class ArchiveCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: copies are made by archive runs and never changed (the registry at /archive/)."""
+
+    list_display = ["number", "school", "kind", "school_class", "period", "version", "pages", "signed_at", "signer"]
+    list_filter = ["school", "kind"]
+    list_select_related = ["school", "school_class", "period"]
+    search_fields = ["=number", "sha256"]
+    date_hierarchy = "signed_at"
+
+
+@admin.register(ArchiveRun)
+class ArchiveRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["requested_at", "school", "period", "school_class", "status", "done", "failed", "total"]
+    list_filter = ["status", "school"]
+    list_select_related = ["school", "period", "school_class"]
+
+
+@admin.register(RetentionReview)
+class RetentionReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: a list is confirmed on the administrator's page with the destruction act."""
+
+    list_display = ["created_at", "confirmed_at", "confirmed_by", "act", "destroyed"]
