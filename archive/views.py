@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -30,7 +31,16 @@ from journal.models import PeriodLock, School, SchoolClass, StudyPeriod
 
 from .backup import backup_download
 from .journal_copy import html_to_pdf, period_name
-from .models import ArchiveCopy, ArchiveRun, Backup, BackupUse, DocumentKind, IntegrityCheck, RetentionReview
+from .models import (
+    ArchiveCopy,
+    ArchiveRun,
+    Backup,
+    BackupUse,
+    DocumentKind,
+    IntegrityCheck,
+    RetentionReview,
+    StoredFile,
+)
 from .production import copy_state, outdated_classes, registry_for, run_request
 from .retention import review_confirm
 from .signing import verify_pdf
@@ -38,6 +48,7 @@ from .storage import ArchiveError, read
 
 PAGE_SIZE = 50
 PRINT_LIMIT = 5000
+SHA_PREFIX_MIN = 8  # a search of digits only that is shorter is a registry number
 STATES = {
     "current": gettext_lazy("current"),
     "superseded": gettext_lazy("superseded by a newer version"),
@@ -65,13 +76,16 @@ def _search(request: HttpRequest, copies: QuerySet[ArchiveCopy]) -> QuerySet[Arc
     document kind, state."""
     q = request.GET.get("q", "").strip()
     if q:
-        text = Q(signer__icontains=q) | Q(sha256__startswith=q.lower())
-        if q.lstrip("№ ").isdigit():
-            text |= Q(number=int(q.lstrip("№ ")))
-        grade, letter = q[:-1], q[-1:]
-        if grade.isdigit():
-            text |= Q(school_class__grade=int(grade), school_class__letter__iexact=letter)
-        copies = copies.filter(text)
+        number = q.lstrip("№ ")
+        if number.isdigit() and len(number) < SHA_PREFIX_MIN:
+            # A registry number: not the start of some checksum, nor the "№ 1" in a signer's name.
+            copies = copies.filter(number=int(number))
+        else:
+            text = Q(signer__icontains=q) | Q(sha256__startswith=q.lower())
+            grade, letter = q[:-1], q[-1:]
+            if grade.isdigit():
+                text |= Q(school_class__grade=int(grade), school_class__letter__iexact=letter)
+            copies = copies.filter(text)
     for field, param in (("period_id", "period"), ("school_class_id", "class"), ("kind", "kind")):
         value = request.GET.get(param, "")
         if value:
@@ -84,6 +98,13 @@ def _search(request: HttpRequest, copies: QuerySet[ArchiveCopy]) -> QuerySet[Arc
     elif state == "outdated":
         copies = copies.filter(latest_version=F("version"), changed=True)
     return copies
+
+
+def _unreadable(stored: StoredFile) -> str:
+    """Why a stored file was not read (no intact copy): the state of both copies, which ``read`` has just
+    written to the registry, in the user's language."""
+    stored.refresh_from_db(fields=["status_a", "status_b"])
+    return f"{_('copy A')}: {stored.get_status_a_display()}, {_('copy B')}: {stored.get_status_b_display()}"
 
 
 def _rows(copies) -> list[tuple[ArchiveCopy, str]]:  # noqa: ANN001
@@ -114,7 +135,9 @@ def index(request: HttpRequest) -> HttpResponse:
         "kinds": DocumentKind.choices,
         "periods": [(p, period_name(p)) for p in periods],
         "ended_periods": [(p, period_name(p)) for p in periods if p.end < today],
-        "classes": SchoolClass.objects.filter(year__school=school).order_by("-year__start", "grade", "letter"),
+        "classes": SchoolClass.objects.filter(year__school=school)
+        .select_related("year")
+        .order_by("-year__start", "grade", "letter"),
         "may_produce": school.pk in scope.produce,
         "runs": ArchiveRun.objects.filter(school=school).select_related("period__year", "school_class")[:10],
         "locks": PeriodLock.objects.filter(school_class__year__school=school)
@@ -156,8 +179,10 @@ def copy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("verify") and copy.file_id:
         try:
             verification = verify_pdf(read(copy.file.name))
-        except ArchiveError as exc:
-            messages.error(request, str(exc))
+        except ArchiveError:
+            messages.error(
+                request, _("The signature cannot be checked (%(error)s).") % {"error": _unreadable(copy.file)}
+            )
     versions = ArchiveCopy.objects.filter(school_class=copy.school_class, period=copy.period, kind=copy.kind).order_by(
         "version"
     )
@@ -182,8 +207,8 @@ def copy_download(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     try:
         content = read(copy.file.name)
-    except ArchiveError as exc:
-        messages.error(request, str(exc))
+    except ArchiveError:
+        messages.error(request, capfirst(_unreadable(copy.file)))
         return redirect("archive_copy", pk=copy.pk)
     kind = {"journal": "Журнал", "marks": "Ведомость успеваемости", "attendance": "Ведомость посещаемости"}[copy.kind]
     name = f"{kind} {copy.school_class.name} {period_name(copy.period).replace('/', '-')} v{copy.version}.pdf"
@@ -202,7 +227,10 @@ def run_new(request: HttpRequest) -> HttpResponse:
     """Start "archive period P for class C / for the whole school"."""
     scope = _scope(request)
     school = _school(request, scope.produce)
-    period = StudyPeriod.objects.filter(pk=request.POST.get("period") or 0, year__school=school).first()
+    raw_period = request.POST.get("period", "")
+    period = StudyPeriod.objects.filter(pk=raw_period if raw_period.isdigit() else 0, year__school=school).first()
+    if raw_period and period is None:  # another school's period, or no period at all
+        raise Http404
     raw_class = request.POST.get("class", "")
     school_class = None
     if raw_class:
@@ -242,7 +270,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             response["HX-Refresh"] = "true"
             return response
         return render(request, "archive/_run_status.html", {"run": run})
-    copies = registry_for(request.user).filter(run=run).order_by("school_class__grade", "school_class__letter", "kind")
+    copies = (
+        registry_for(request.user).filter(run=run).order_by("school_class__grade", "school_class__letter", "number")
+    )
     context = {
         "run": run,
         "period_name": period_name(run.period),
@@ -310,13 +340,13 @@ def backup_get(request: HttpRequest, pk: int) -> HttpResponse:
     scope = _manager(request)
     if not _may_download_backups(request, scope):
         raise PermissionDenied
-    item = Backup.objects.filter(pk=pk).first()
-    if item is None:
+    item = Backup.objects.filter(pk=pk).select_related("file").first()
+    if item is None or item.file is None:
         raise Http404
     try:
         content = backup_download(item, actor=request.user)
-    except ArchiveError as exc:
-        messages.error(request, str(exc))
+    except ArchiveError:
+        messages.error(request, capfirst(_unreadable(item.file)))
         return redirect("archive_backups")
     response = HttpResponse(content, content_type="application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(True, item.name.rsplit("/", 1)[-1])
