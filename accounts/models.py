@@ -25,6 +25,12 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(
         _("must change password"), default=False, help_text=_("Asked on the next login (one-time passwords).")
     )
+    valid_until = models.DateTimeField(
+        _("valid until"),
+        null=True,
+        blank=True,
+        help_text=_("A temporary login (R17) stops working at this moment; empty: no end."),
+    )
 
     class Meta:
         verbose_name = _("user")

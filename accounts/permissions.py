@@ -704,3 +704,44 @@ def archive_scope(user: User) -> ArchiveScope:
         backups=frozenset(held["manage_backups"]),
         backup_registry=frozenset(held["manage_backups"] | held["view_backup_registry"]),
     )
+
+
+@dataclass(frozen=True)
+class OfficeScope:
+    """Which schools' set-up a user may run (issue 7; DESIGN.md §4): the year, structure, timetable and
+    substitutions (``manage_year``: deputy, administrator), enrollment and rollover (``manage_enrollment``:
+    director, deputy, administrator, secretary), staff accounts (``manage_staff_accounts``: administrator,
+    secretary), all accounts and credential leaks (``manage_accounts``: administrator), voiding operations
+    after a leak (``correct_journal``: deputy). Teachers, parents and students: nothing."""
+
+    year: frozenset[int] = frozenset()
+    enrollment: frozenset[int] = frozenset()
+    staff_accounts: frozenset[int] = frozenset()
+    accounts: frozenset[int] = frozenset()
+    correct: frozenset[int] = frozenset()
+
+    @property
+    def any(self) -> frozenset[int]:
+        return self.year | self.enrollment | self.staff_accounts | self.accounts | self.correct
+
+
+OFFICE_CODENAMES = {
+    "manage_year": "year",
+    "manage_enrollment": "enrollment",
+    "manage_staff_accounts": "staff_accounts",
+    "manage_accounts": "accounts",
+    "correct_journal": "correct",
+}
+
+
+def office_scope(user: User) -> OfficeScope:
+    """One query."""
+    if not user.is_authenticated:
+        return OfficeScope()
+    held: dict[str, set[int]] = {field: set() for field in OFFICE_CODENAMES.values()}
+    rows = SchoolUserObjectPermission.objects.filter(
+        user=user, permission__codename__in=list(OFFICE_CODENAMES)
+    ).values_list("permission__codename", "content_object_id")
+    for codename, school_id in rows:
+        held[OFFICE_CODENAMES[codename]].add(int(school_id))
+    return OfficeScope(**{field: frozenset(ids) for field, ids in held.items()})

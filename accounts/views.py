@@ -24,3 +24,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form) -> HttpResponse:  # noqa: ANN001
         form.user.must_change_password = False  # saved together with the new password by the form
         return super().form_valid(form)
+
+
+def locked_out(request, credentials=None, *args, **kwargs) -> HttpResponse:  # noqa: ANN001, ANN002, ANN003
+    """django-axes' answer to a login that is locked after repeated failures (R17): 429 with the time left."""
+    from django.conf import settings
+    from django.shortcuts import render
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html", {"cooloff_minutes": minutes}, status=429)

@@ -584,6 +584,12 @@ class Lesson(models.Model):
         PlanItem, models.SET_NULL, null=True, blank=True, related_name="lessons", verbose_name=_("plan item")
     )
     room = models.CharField(_("room"), max_length=30, blank=True)
+    # A transferred lesson remembers where it was (issue 7): the diary says «перенесён с …».
+    moved_from_date = models.DateField(_("moved from date"), null=True, blank=True)
+    moved_from_number = models.PositiveSmallIntegerField(_("moved from lesson number"), null=True, blank=True)
+    status_note = models.CharField(
+        _("note on the change"), max_length=300, blank=True, help_text=_("Why it was cancelled or moved")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

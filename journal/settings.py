@@ -6,6 +6,7 @@ switch to PostgreSQL and Redis. ``DJANGO_ENV=production`` refuses to start witho
 ``ALLOWED_HOSTS`` and turns on the secure defaults.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
     "messaging",
     "reports",
     "archive",
+    "office",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +81,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SchoolTimezoneMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
+    # Last, as django-axes asks: locks an account (and address) out after repeated failed logins (R17).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "journal.urls"
@@ -111,7 +116,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # django-axes first: it refuses a locked-out login before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    # ModelBackend that also refuses a temporary login past its end (accounts.User.valid_until, R17).
+    "accounts.backends.JournalModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 PASSWORD_HASHERS = [
@@ -176,6 +184,17 @@ ARCHIVE_SIGNING_P12 = Path(env.str("ARCHIVE_SIGNING_P12", default=str(VAR_DIR / 
 ARCHIVE_SIGNING_PASSWORD = env.str("ARCHIVE_SIGNING_PASSWORD", default="" if PRODUCTION else "demo12345")
 # Rendered PDFs by the sha256 of their HTML: an unchanged document is not rendered again (a cache only).
 ARCHIVE_RENDER_CACHE = Path(env.str("ARCHIVE_RENDER_CACHE", default=str(VAR_DIR / "archive-cache")))
+# django-axes (R17, issue 7): five failed logins of one username lock it for 30 minutes; the
+# administrator unlocks early with `python manage.py axes_reset_username <login>` or in the admin.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+# By login, not by address: a whole school reaches us from one NAT address at 8 a.m., and locking that
+# address after five typos of one child would lock out the school (hence axes.W006 is silenced).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
 # How long backups are kept (R26 gives no term; a year unless told otherwise).
 ARCHIVE_BACKUP_RETENTION_DAYS = env.int("ARCHIVE_BACKUP_RETENTION_DAYS", default=365)
 

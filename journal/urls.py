@@ -68,6 +68,7 @@ urlpatterns = [
     path("messages/", include("messaging.urls")),
     path("reports/", include("reports.urls")),
     path("archive/", include("archive.urls")),
+    path("office/", include("office.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

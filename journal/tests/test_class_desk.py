@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.models import Consent, LoginEvent, PersonalDataChange, User
@@ -360,8 +361,8 @@ def test_slips_give_working_one_time_passwords(client, class_teacher, school_cla
         assert user.must_change_password
     assert passwords["parent"] in response.content.decode()
     client.logout()
-    assert client.login(username="parent", password=passwords["parent"])
-    assert client.login(username="student", password=passwords["student"])
+    assert client.login(request=HttpRequest(), username="parent", password=passwords["parent"])
+    assert client.login(request=HttpRequest(), username="student", password=passwords["student"])
     events = PersonalDataChange.objects.filter(field="password", actor=class_teacher)
     assert set(events.values_list("object_id", flat=True)) == {parent.pk, student_user.pk}
     assert not events.exclude(new="").exists()  # the password itself is never stored
@@ -371,7 +372,7 @@ def test_a_reset_renews_one_password(client, class_teacher, school_class, parent
     client.force_login(class_teacher)
     response = client.post(reverse("class_password_reset", args=[school_class.pk, parent.pk]))
     assert response.status_code == 200
-    assert client.login(username="parent", password=_password_of(response, parent))
+    assert client.login(request=HttpRequest(), username="parent", password=_password_of(response, parent))
 
 
 def test_slips_only_for_the_families_of_the_class(client, class_teacher, school_class, student, other_student, teacher):

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import Client
 
 from accounts.models import User
@@ -36,7 +37,7 @@ def demo_db(django_db_setup, django_db_blocker):
 
 def _home(username: str, **params: str) -> tuple[str, Client]:
     client = Client()
-    assert client.login(username=username, password="demo12345"), username
+    assert client.login(request=HttpRequest(), username=username, password="demo12345"), username
     response = client.get("/", {"day": DAY.isoformat(), **params})
     assert response.status_code == 200
     return response.content.decode(), client
@@ -106,7 +107,7 @@ def test_a_user_without_a_role_is_told_whom_to_ask(demo_db):
 @pytest.mark.parametrize("username", ["teacher", "classteacher", "parent", "deputy"])
 def test_home_page_queries_are_bounded(demo_db, username, django_assert_max_num_queries):
     client = Client()
-    client.login(username=username, password="demo12345")
+    client.login(request=HttpRequest(), username=username, password="demo12345")
     client.get("/", {"day": DAY.isoformat()})  # warm the session's cached time zone
     with django_assert_max_num_queries(25):
         assert client.get("/", {"day": DAY.isoformat()}).status_code == 200

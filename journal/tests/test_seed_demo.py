@@ -17,6 +17,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef
+from django.http import HttpRequest
 from django.test.utils import override_settings
 from pytest_django import DjangoDbBlocker
 
@@ -71,7 +72,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
 
 def test_every_demo_login_signs_in_with_the_demo_password() -> None:
     for username in DEMO_LOGINS:
-        assert authenticate(username=username, password="demo12345") is not None, username
+        assert authenticate(HttpRequest(), username=username, password="demo12345") is not None, username
 
 
 def test_generated_people_have_no_usable_password() -> None:
