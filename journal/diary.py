@@ -82,10 +82,16 @@ class DiaryLesson:
     absence: Absence | None = None
     notes: list[LessonNote] = field(default_factory=list)
     homework: list[Homework] = field(default_factory=list)  # due at this lesson
+    moved_to: Lesson | None = None  # the timetable's lesson here was transferred to another day or number
 
     @property
     def cancelled(self) -> bool:
         return self.lesson is not None and self.lesson.status == LessonStatus.CANCELLED
+
+    @property
+    def moved_here(self) -> bool:
+        """The lesson was transferred here from another date or lesson number (issue 7)."""
+        return self.lesson is not None and self.lesson.moved_from_date is not None
 
 
 @dataclass
@@ -137,11 +143,16 @@ def diary_week(student: Student, day: dt.date) -> DiaryWeek:
     slots = TimetableSlot.objects.filter(group_id__in=group_ids, valid_from__lte=saturday).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=monday)
     )
-    lessons = list(
-        Lesson.objects.filter(group_id__in=group_ids, date__gte=monday, date__lte=saturday)
+    # The week's lessons, and (same query) the lessons transferred away from a place in this week, so
+    # the old place says where the lesson went instead of showing the timetable's lesson as if it ran.
+    fetched = list(
+        Lesson.objects.filter(group_id__in=group_ids)
+        .filter(Q(date__gte=monday, date__lte=saturday) | Q(moved_from_date__gte=monday, moved_from_date__lte=saturday))
         .select_related("teacher")
         .order_by()
     )
+    lessons = [lesson for lesson in fetched if monday <= lesson.date <= saturday]
+    moved_away = [x for x in fetched if x.moved_from_date and monday <= x.moved_from_date <= saturday]
     lesson_ids = [lesson.pk for lesson in lessons]
     marks: dict[int, list[Mark]] = defaultdict(list)
     for mark in (
@@ -194,6 +205,15 @@ def diary_week(student: Student, day: dt.date) -> DiaryWeek:
         row.marks = marks.get(lesson.pk, [])
         row.absence = absences.get(lesson.pk)
         row.notes = notes.get(lesson.pk, [])
+    for lesson in moved_away:
+        old = (lesson.moved_from_date, lesson.moved_from_number, lesson.group_id)
+        if old == (lesson.date, lesson.number, lesson.group_id) or not _member_on(
+            memberships, lesson.group_id, lesson.moved_from_date
+        ):
+            continue
+        row = rows.setdefault(old, DiaryLesson(lesson.moved_from_number, groups[lesson.group_id]))
+        if row.lesson is None:
+            row.moved_to = lesson
     days = []
     for offset in range(DAYS):
         date = monday + dt.timedelta(days=offset)
@@ -204,8 +224,14 @@ def diary_week(student: Student, day: dt.date) -> DiaryWeek:
             if bell:
                 row.start, row.end = bell.start_time, bell.end_time
             row.homework = homework.get((row.group.pk, date), [])
-        if holiday and not any(r.lesson for r in day_rows):
-            day_rows = []  # the timetable does not run in the holidays
+        if holiday:
+            # The timetable does not run in the holidays (or a quarantine declared after the lessons were
+            # generated): only lessons that really took place, or carry entries, stay on the day.
+            day_rows = [
+                r
+                for r in day_rows
+                if r.lesson and (r.lesson.status == LessonStatus.HELD or r.lesson.topic or r.marks or r.absence)
+            ]
         days.append(DiaryDay(date, holiday, day_rows))
     return DiaryWeek(student, school_class, monday, days)
 
