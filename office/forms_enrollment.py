@@ -30,7 +30,7 @@ class AdmitForm(OrderForm):
     """A new student: their data, the class and the first day."""
 
     last_name = forms.CharField(label=_("Surname"), max_length=100)
-    first_name = forms.CharField(label=_("Name"), max_length=100)
+    first_name = forms.CharField(label=_("First name"), max_length=100)
     patronymic = forms.CharField(label=_("Patronymic"), max_length=100, required=False)
     birth_date = forms.DateField(label=_("Date of birth"), **DATE)
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
