@@ -42,6 +42,12 @@ class YearForm(forms.Form):
         self.fields["copy_from"].queryset = years if years is not None else AcademicYear.objects.none()
 
 
+class YearEditForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=20)
+    start = forms.DateField(label=_("Start"), **DATE)
+    end = forms.DateField(label=_("End"), **DATE)
+
+
 class YearCopyForm(forms.Form):
     source = forms.ModelChoiceField(label=_("Copy the structure of"), queryset=AcademicYear.objects.none())
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.years, name="office_years"),
     path("create/", views.year_create, name="office_year_create"),
     path("<int:pk>/", views.year_detail, name="office_year"),
+    path("<int:pk>/edit/", views.year_edit, name="office_year_edit"),
     path("<int:pk>/copy/", views.year_copy, name="office_year_copy"),
     path("<int:pk>/periods/", views.year_periods, name="office_year_periods"),
     path("<int:pk>/bands/", views.year_bands, name="office_year_bands"),

@@ -52,6 +52,7 @@ from .forms_year import (
     SplitForm,
     SubjectForm,
     YearCopyForm,
+    YearEditForm,
     YearForm,
 )
 from .models import ChangeRecord
@@ -208,6 +209,8 @@ def _year_page(request: HttpRequest, year: AcademicYear, status: int = 200, **bo
         "holidays": holidays,
         "holiday_form": bound.get("holiday") or HolidayForm(),
         "period_form": bound.get("period") or PeriodForm(),
+        "edit_form": bound.get("edit")
+        or YearEditForm(initial={"name": year.name, "start": year.start, "end": year.end}),
         "copy_form": bound.get("copy") or (YearCopyForm(years=earlier) if not classes else None),
         "has_classes": bool(classes),
     }
@@ -219,6 +222,24 @@ def _year_page(request: HttpRequest, year: AcademicYear, status: int = 200, **bo
 def year_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One year: period schemes per grade band with dates and marks deadlines, holidays and quarantine."""
     return _year_page(request, _year(request, pk))
+
+
+@login_required
+@require_POST
+def year_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    year = _year(request, pk)
+    form = YearEditForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            yr.year_edit(actor=request.user, year=year, name=data["name"], start=data["start"], end=data["end"])
+        except ValidationError as exc:
+            _fail(form, exc)
+        else:
+            messages.success(request, _("The year %(name)s is saved.") % {"name": year.name})
+            return redirect("office_year", year.pk)
+        year.refresh_from_db()
+    return _year_page(request, year, status=400, edit=form)
 
 
 @login_required

@@ -26,6 +26,7 @@ from grading.models import Mark
 from journal.models import (
     AcademicYear,
     AssignmentRole,
+    Enrollment,
     Holiday,
     HolidayKind,
     Homework,
@@ -112,6 +113,54 @@ def year_create(
     )  # fmt: skip
     result = year_copy(actor=actor, source=copy_from, target=year) if copy_from is not None else None
     return year, result
+
+
+@transaction.atomic
+def year_edit(*, actor, year: AcademicYear, name: str, start: dt.date, end: dt.date) -> AcademicYear:  # noqa: ANN001
+    """Rename or re-date a year that is not closed: a typo in August, or a year that the authorities
+    lengthened. Every period, holiday and lesson must stay inside the new dates (the database refuses a
+    lesson outside its year), so shrinking past them is refused with what is in the way; the start cannot
+    move once students are enrolled in the year's classes (their enrollments begin on it)."""
+    year_open_check(year)
+    name = _year_check(year.school, name, start, end, exclude_pk=year.pk)
+    outside = Q(date__lt=start) | Q(date__gt=end)
+    lessons = Lesson.objects.filter(outside, group__year=year).count()
+    periods = StudyPeriod.objects.filter(Q(start__lt=start) | Q(end__gt=end), year=year).exclude(kind=PeriodKind.YEAR)
+    holidays = Holiday.objects.filter(Q(start__lt=start) | Q(end__gt=end), year=year).count()
+    if start != year.start and Enrollment.objects.filter(school_class__year=year).exists():
+        raise ValidationError(
+            _("Students are already enrolled in the classes of %(name)s from %(date)s: the start of the year "
+              "can no longer be moved.") % {"name": year.name, "date": _d(year.start)}
+        )  # fmt: skip
+    problems = []
+    if periods.exists():
+        problems.append(_("periods: %(names)s") % {"names": ", ".join(str(p) for p in periods)})
+    if holidays:
+        problems.append(_("holidays and quarantine: %(n)d") % {"n": holidays})
+    if lessons:
+        problems.append(_("lessons: %(n)d") % {"n": lessons})
+    if problems:
+        raise ValidationError(
+            _("Outside the new dates there are %(what)s. Change or remove them first.") % {"what": "; ".join(problems)}
+        )
+    before = {"name": year.name, "start": _d(year.start), "end": _d(year.end)}
+    year_period = StudyPeriod.objects.filter(year=year, kind=PeriodKind.YEAR).first()
+    year.name, year.start, year.end = name, start, end
+    year.save(update_fields=["name", "start", "end"])
+    if year_period is not None and (year_period.start, year_period.end) != (start, end):
+        # The year-marks period follows the year; its marks deadline moves with the end when it was later.
+        year_period.start, year_period.end = start, end
+        if year_period.marks_deadline is not None and year_period.marks_deadline < end:
+            year_period.marks_deadline = end
+        year_period.save(update_fields=["start", "end", "marks_deadline"])
+    after = {"name": name, "start": _d(start), "end": _d(end)}
+    record(
+        actor=actor, school=year.school_id, action="update", object_type="year", object_id=year.pk,
+        summary=_("Academic year %(old)s (%(old_start)s–%(old_end)s) is now %(name)s (%(start)s–%(end)s)")
+        % {"old": before["name"], "old_start": before["start"], "old_end": before["end"], **after},
+        data={"before": before, "after": after},
+    )  # fmt: skip
+    return year
 
 
 def _renamer(mapping: dict[str, str]):  # noqa: ANN202

@@ -2,7 +2,9 @@
 
 Timetable: one row per slot — group, weekday, lesson number, room, valid from / to. Matched by group,
 weekday, lesson number and «valid from» (empty: the year's first day); a slot of the same group at the
-same hour whose dates overlap is refused. Lessons are generated from the slots on the timetable page.
+same hour whose dates overlap is refused, and so is every clash the timetable page refuses (a teacher,
+a room or a class in two places at once, ``office.timetable.slot_clashes``). Lessons are generated from the slots on the
+timetable page.
 
 КТП: one row per plan item — group, №, topic, hours, planned date, control work. Matched by group and
 № (as the group's own plan import, ``journal.plan``, does); items missing from the file stay.
@@ -21,6 +23,7 @@ from import_export.fields import Field
 
 from journal.models import PlanItem, TeachingGroup, TimetableSlot, Weekday
 from journal.plan import MAX_HOURS, MAX_ORDINAL
+from office.timetable import slot_clashes
 
 from .base import ChoiceWidget, DateWidget, NumberWidget, OfficeResource, TextWidget, YesNoWidget, fold, text
 
@@ -143,6 +146,20 @@ class TimetableResource(_GroupColumn, OfficeResource):
                     % {"date": f"{other.valid_from:%d.%m.%Y}"}
                 )
                 return None
+        # The same clash checks as the timetable page; the file's earlier rows are already saved in this
+        # transaction (dry run included), so a clash between two rows of the file is found too.
+        clashes = slot_clashes(
+            group=group,
+            weekday=instance.weekday,
+            number=instance.number,
+            room=instance.room or "",
+            valid_from=instance.valid_from,
+            valid_to=instance.valid_to,
+            exclude_pk=instance.pk,
+        )
+        if clashes:
+            errors.setdefault("__all__", []).extend(clashes)
+            return None
         self.by_hour[(group.pk, instance.weekday, instance.number)].append(instance)
         return None
 

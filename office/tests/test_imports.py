@@ -278,6 +278,40 @@ def test_an_overlapping_slot_is_refused(client, school, year, deputy, group):
     assert kinds(preview(client, school, year, "timetable", *table(rows))) == ["error"]
 
 
+def test_timetable_import_refuses_clashes_like_the_timetable_page(
+    client, school, year, deputy, group, other_group, teacher
+):
+    """A class in two places (two rows of the file), a room taken by a slot already in the timetable, and a
+    teacher in two places: every clash is a row error in the preview, and nothing is written."""
+    from accounts.services import teacher_assign
+    from journal.tests.factories import SubjectFactory
+
+    teacher_assign(actor=None, group=other_group, teacher=teacher, start=year.start)  # 5А and 6Б math
+    history = _whole_class_group_of(group.classes.get(), SubjectFactory(school=school, name="История"))
+    TimetableSlot.objects.create(group=other_group, weekday=2, number=3, room="214", valid_from=year.start)
+    client.force_login(deputy)
+    rows = [
+        {"Группа": group.name, "День недели": "пн", "Урок": "1", "Кабинет": "12"},
+        {"Группа": history.name, "День недели": "пн", "Урок": "1", "Кабинет": "15"},  # 5А is at math
+        {"Группа": history.name, "День недели": "вт", "Урок": "3", "Кабинет": "214"},  # 214 has 6Б math
+        {"Группа": group.name, "День недели": "вт", "Урок": "3", "Кабинет": "16"},  # the teacher is at 6Б
+    ]
+    response = preview(client, school, year, "timetable", *table(rows))
+    assert kinds(response) == ["new", "error", "error", "error"]
+    html = response.content.decode()
+    assert "5А" in html and "214" in html and teacher.short_name in html
+    assert TimetableSlot.objects.count() == 1
+    assert token_of(response) == ""  # nothing to confirm
+
+
+def _whole_class_group_of(school_class: Any, subject: Any) -> Any:
+    group = TeachingGroup.objects.create(
+        year=school_class.year, subject=subject, kind="class", name=f"{school_class.name}, {subject.name.lower()}"
+    )
+    group.classes.add(school_class)
+    return group
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_plan_import_and_roundtrip(client, school, year, administrator, group, other_group, fmt):
     client.force_login(administrator)

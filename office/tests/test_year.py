@@ -318,6 +318,62 @@ def test_a_period_edit_overlapping_another_is_refused(client, year, deputy, quar
     assert q1.end == dt.date(2026, 10, 24)
 
 
+# --- the year's name and dates --------------------------------------------------------------------------------
+
+
+def test_the_year_is_renamed_and_lengthened_and_its_year_period_follows(client, school, year, deputy, quarters):
+    _q1, _q2, whole = quarters
+    client.force_login(deputy)
+    data = {"name": "2026-2027", "start": "2026-09-01", "end": "2027-06-30"}
+    assert client.post(f"/office/year/{year.pk}/edit/", data).status_code == 302
+    year.refresh_from_db()
+    whole.refresh_from_db()
+    assert (year.name, year.end) == ("2026-2027", dt.date(2027, 6, 30))
+    assert (whole.start, whole.end) == (year.start, dt.date(2027, 6, 30))
+    record = _log(school, "year")
+    assert record.actor == deputy
+    assert "31.05.2027" in record.summary and "30.06.2027" in record.summary
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        ({"end": "2026-12-20"}, "четверть"),  # the 2nd quarter ends on 28.12
+        ({"start": "2026-09-02"}, "зачислены"),  # students are enrolled from 01.09
+        ({"end": "2026-08-01"}, "раньше"),  # the end before the start
+    ],
+)
+def test_shrinking_the_year_past_what_is_in_it_is_refused(client, year, deputy, quarters, student, data, why):
+    client.force_login(deputy)
+    response = client.post(
+        f"/office/year/{year.pk}/edit/", {"name": year.name, "start": "2026-09-01", "end": "2027-05-31", **data}
+    )
+    assert response.status_code == 400
+    assert why in response.content.decode()
+    year.refresh_from_db()
+    assert (year.start, year.end) == (dt.date(2026, 9, 1), dt.date(2027, 5, 31))
+
+
+def test_lessons_outside_the_new_dates_are_named(client, year, deputy, lessons):
+    client.force_login(deputy)
+    response = client.post(
+        f"/office/year/{year.pk}/edit/", {"name": year.name, "start": "2026-09-01", "end": "2026-10-31"}
+    )
+    assert response.status_code == 400
+    assert "уроков: 1" in response.content.decode()  # the lesson of 05.11
+    year.refresh_from_db()
+    assert year.end == dt.date(2027, 5, 31)
+
+
+def test_outsiders_cannot_edit_the_year(client, year, outsider, secretary):
+    for user in (outsider, secretary):
+        client.force_login(user)
+        data = {"name": "X", "start": "2026-09-01", "end": "2027-05-31"}
+        assert client.post(f"/office/year/{year.pk}/edit/", data).status_code == 404
+    year.refresh_from_db()
+    assert year.name != "X"
+
+
 def test_a_closed_year_takes_no_changes(client, year, deputy):
     year.is_closed = True
     year.save()
