@@ -1,0 +1,70 @@
+"""After the load test: compare every mark save the server confirmed with the database (issue 8,
+point 1) — nothing lost, nothing duplicated, and the history chains of the groups still verify.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<seeded db> .venv/bin/python bench/load/verify.py
+
+Reads ``var/columns.json`` (the columns ``prepare.py`` made) and ``var/saves-*.jsonl`` (what
+``locustfile.py`` recorded, in the order the confirmations arrived). For every cell: the mark in the
+database has the last confirmed value and a version equal to the number of confirmed saves; every save
+left exactly one history event; no mark exists that no save confirmed. Exits 1 on any difference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "journal.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from grading.history import chain_verify  # noqa: E402
+from grading.models import JournalEvent, Mark  # noqa: E402
+
+VAR = Path(__file__).resolve().parent / "var"
+
+
+def main() -> None:
+    columns = json.loads((VAR / "columns.json").read_text())
+    saves: Counter[tuple[int, int]] = Counter()
+    last: dict[tuple[int, int], int] = {}
+    for path in sorted(VAR.glob("saves-*.jsonl")):
+        for line in path.read_text().splitlines():
+            save = json.loads(line)
+            key = (save["column"], save["student"])
+            saves[key] += 1
+            last[key] = int(save["value"])
+    marks = {(m.column_id, m.student_id): m for m in Mark.objects.filter(column_id__in=columns)}
+    events = Counter(
+        JournalEvent.objects.filter(object_type="mark", object_id__in=[m.pk for m in marks.values()]).values_list(
+            "object_id", flat=True
+        )
+    )
+    lost = [k for k in saves if k not in marks]
+    wrong_value = [k for k in saves if k in marks and marks[k].value != last[k]]
+    wrong_version = [k for k in saves if k in marks and marks[k].version != saves[k]]
+    wrong_events = [k for k in saves if k in marks and events[marks[k].pk] != saves[k]]
+    unconfirmed = [k for k in marks if k not in saves]
+    groups = set(Mark.objects.filter(column_id__in=columns).values_list("column__lesson__group_id", flat=True))
+    broken = [g for g in groups if not chain_verify(g).ok]
+    print(
+        f"confirmed saves {sum(saves.values())} in {len(saves)} cells; marks in the database {len(marks)}; "
+        f"history events {sum(events.values())}"
+    )
+    print(
+        f"lost {len(lost)}, wrong value {len(wrong_value)}, wrong version (duplicated or missing saves) "
+        f"{len(wrong_version)}, events not one per save {len(wrong_events)}, marks nobody confirmed "
+        f"{len(unconfirmed)}, broken history chains {len(broken)} of {len(groups)}"
+    )
+    if lost or wrong_value or wrong_version or wrong_events or unconfirmed or broken:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
