@@ -28,6 +28,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
@@ -37,7 +38,7 @@ from grading.services import mark_column_add  # noqa: E402
 from journal.selectors import members_on, teacher_day  # noqa: E402
 
 VAR = Path(__file__).resolve().parent / "var"
-TITLE = "Нагрузочный тест"
+TITLE = "Нагрузочный тест"  # + the run's time: every run has columns of its own
 
 
 def _session(user: User) -> str:
@@ -57,7 +58,10 @@ def main() -> None:
     parser.add_argument("--today", default=timezone.localdate().isoformat())
     args = parser.parse_args()
     day = dt.date.fromisoformat(args.today)
+    title = f"{TITLE} {timezone.localtime():%H:%M:%S}"
     VAR.mkdir(exist_ok=True)
+    for old in VAR.glob("saves-*.jsonl"):
+        old.unlink()  # the saves of an earlier run belong to its columns
     teachers, columns = [], []
     staff = (
         User.objects.filter(staff_roles__role=Role.TEACHER, is_active=True)
@@ -77,9 +81,10 @@ def main() -> None:
             students = [s.pk for s in members_on(lesson.group, day)]
             if work_type is None or not students:
                 continue
-            column = lesson.mark_columns.filter(title=TITLE).first() or mark_column_add(
-                actor=user, lesson=lesson, work_type=work_type, title=TITLE
-            )
+            try:
+                column = mark_column_add(actor=user, lesson=lesson, work_type=work_type, title=title)
+            except ValidationError:
+                continue  # the first grade (R1), a cancelled lesson: no marks there
             lessons.append({"lesson": lesson.pk, "column": column.pk, "students": students})
             columns.append(column.pk)
         if lessons:
