@@ -286,9 +286,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- backups, integrity, retention ---------------------------------------------------------------------------
 
 
-def _may_download_backups(request: HttpRequest, scope: ArchiveScope) -> bool:
-    """A backup holds the whole database: in a district (several schools) only the platform's superuser
-    takes one away; a one-school installation's administrator may."""
+def _may_act_for_every_school(request: HttpRequest, scope: ArchiveScope) -> bool:
+    """A backup holds the whole database and a retention list names the files of every school: in a
+    district (several schools) only the platform's superuser takes a backup away or confirms a list (which
+    destroys other schools' copies); a one-school installation's administrator may."""
     if not scope.backups:
         return False
     return request.user.is_superuser or School.objects.count() <= 1
@@ -308,7 +309,8 @@ def backups(request: HttpRequest) -> HttpResponse:
         "checks": IntegrityCheck.objects.all()[:20],
         "reviews": RetentionReview.objects.select_related("confirmed_by")[:10],
         "may_manage": bool(scope.backups),
-        "may_download": _may_download_backups(request, scope),
+        "may_download": _may_act_for_every_school(request, scope),
+        "may_confirm": _may_act_for_every_school(request, scope),
         "retention_days": settings.ARCHIVE_BACKUP_RETENTION_DAYS,
     }
     return render(request, "archive/backups.html", context)
@@ -338,7 +340,7 @@ def backup_new(request: HttpRequest) -> HttpResponse:
 def backup_get(request: HttpRequest, pk: int) -> HttpResponse:
     """Download a backup; the download is written to the registry of use (R26)."""
     scope = _manager(request)
-    if not _may_download_backups(request, scope):
+    if not _may_act_for_every_school(request, scope):
         raise PermissionDenied
     item = Backup.objects.filter(pk=pk).select_related("file").first()
     if item is None or item.file is None:
@@ -369,7 +371,8 @@ def verify_now(request: HttpRequest) -> HttpResponse:
 @require_POST
 def review_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm a retention list with the destruction act: only then are its files destroyed."""
-    _manager(request)
+    if not _may_act_for_every_school(request, _manager(request)):
+        raise PermissionDenied
     review = RetentionReview.objects.filter(pk=pk).first()
     if review is None:
         raise Http404
