@@ -70,6 +70,8 @@ urlpatterns = [
     path("archive/", include("archive.urls")),
     path("office/", include("office.urls")),
     path("accounts/", include("accounts.urls")),
+    # Before the admin's own URLs, which would answer 404 for it.
+    path("admin/health/", views.health_page, name="health"),
     path("admin/", admin.site.urls),
 ]
 

@@ -8,16 +8,17 @@ import time
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
 from accounts.permissions import roles_of
 
-from . import selectors
+from . import health, selectors
 
 SCHOOL_STAFF = {Role.DIRECTOR, Role.DEPUTY, Role.ADMINISTRATOR, Role.SECRETARY}
 
@@ -68,35 +69,68 @@ def home(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and monitoring: database and broker status as JSON.
 
-    200 when the database answers (the broker may be down: marks are still saved); 503 otherwise.
+    200 when the database answers (the broker may be down: marks are still saved); 503 otherwise. The
+    full check of the configuration is ``manage.py health`` (journal/health.py), which this shares.
     """
     started = time.monotonic()
-    status: dict = {"database": {"ok": False, "vendor": connection.vendor}}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        status["database"]["ok"] = True
-    except Exception as exc:  # noqa: BLE001 - any failure is "down", reported as text
-        status["database"]["error"] = exc.__class__.__name__
-    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
+    status: dict = {"database": {"ok": True, "vendor": connection.vendor}}
+    if (error := health.database_error()) is not None:
+        # Only the class of the error: this answer is public.
+        status["database"] = {"ok": False, "vendor": connection.vendor, "error": error.__class__.__name__}
+    if health.eager_mode():
         status["broker"] = {"ok": True, "mode": "eager"}
+    elif (broker_error := health.redis_error(settings.REDIS_URL)) is not None:
+        status["broker"] = {"ok": False, "mode": "redis", "error": broker_error.__class__.__name__}
     else:
-        status["broker"] = _broker_status()
+        status["broker"] = {"ok": True, "mode": "redis"}
     status["ok"] = status["database"]["ok"] and status["broker"]["ok"]
     status["ms"] = round((time.monotonic() - started) * 1000, 1)
     return JsonResponse(status, status=200 if status["database"]["ok"] else 503)
 
 
-def _broker_status() -> dict:
-    import redis
+# The superuser's page of `manage.py health`: what each check is called, in Russian.
+HEALTH_LABELS = {
+    "database": _("Database"),
+    "migrations": _("Database migrations"),
+    "broker": _("Redis (task broker)"),
+    "worker": _("Celery workers"),
+    "beat": _("Celery beat (scheduled jobs)"),
+    "storage:media": _("Uploaded files"),
+    "storage:archive-a": _("Archive storage A"),
+    "storage:archive-b": _("Archive storage B"),
+    "storage:var": _("Working directory (VAR_DIR)"),
+    "storage:render-cache": _("Render cache of the archive"),
+    "certificate": _("Signing certificate"),
+    "backups": _("Backups"),
+}
+HEALTH_STATUSES = {
+    health.OK: _("OK"),
+    health.WARN: _("Warning"),
+    health.FAIL: _("Failure"),
+    health.SKIP: _("Not used"),
+}
 
-    try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-        client.ping()
-        return {"ok": True, "mode": "redis"}
-    except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "mode": "redis", "error": exc.__class__.__name__}
+
+@never_cache
+@login_required
+@require_GET
+def health_page(request: HttpRequest) -> HttpResponse:
+    """``manage.py health`` as a page (/admin/health/) for the platform's superusers; 404 for anybody else."""
+    if not request.user.is_superuser:
+        raise Http404
+    checks = health.run_checks()
+    rows = [
+        {
+            "name": check.name,
+            "label": HEALTH_LABELS.get(check.name, check.name),
+            "status": check.status,
+            "status_label": HEALTH_STATUSES[check.status],
+            "detail": check.detail,
+        }
+        for check in checks
+    ]
+    failed = sum(check.failed for check in checks)
+    return render(request, "journal/health.html", {"rows": rows, "failed": failed})
 
 
 @login_required
