@@ -83,8 +83,9 @@ class ColumnCells:
         version = mark.version if mark is not None else ""
         return (
             f'<td class="{classes}" data-url="{self.url}" data-column="{self.column_id}" data-student="{student_id}"'
-            f' data-version="{version}"{extra}>{absence}<input class="mk" name="value" value="{shown}"'
-            f' autocomplete="off" inputmode="numeric" maxlength="6" aria-label="{self.mark_label}" title="{title}">'
+            f' data-version="{version}"{extra}>{absence}<input class="mk" id="mk-{self.column_id}-{student_id}"'
+            f' name="value" value="{shown}" autocomplete="off" inputmode="numeric" maxlength="6"'
+            f' aria-label="{self.mark_label}" title="{title}">'
             f"{history}{message}</td>"
         )
 

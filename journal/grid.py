@@ -145,8 +145,8 @@ class PeriodCells:
         placeholder = forecast_value if forecast_value is not None else ""
         return (
             f'<td class="{classes}" data-url="{self.url}" data-period="{self.period_id}" data-student="{student_id}"'
-            f' data-version="{version}"{extra}><input class="mk" name="value" value="{shown}"'
-            f' placeholder="{placeholder}" autocomplete="off" maxlength="6" aria-label="{self.label}"'
+            f' data-version="{version}"{extra}><input class="mk" id="pm-{self.period_id}-{student_id}" name="value"'
+            f' value="{shown}" placeholder="{placeholder}" autocomplete="off" maxlength="6" aria-label="{self.label}"'
             f' title="{self.help}">{history}{message}</td>'
         )
 

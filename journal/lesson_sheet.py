@@ -153,7 +153,7 @@ class RowRenderer:
                 f'<form hx-post="{self.attendance_url}" hx-trigger="change, retry" hx-target="closest tr" '
                 f'hx-swap="outerHTML" class="att-form"{self.ask_reason}>'
                 f'<input type="hidden" name="student" value="{pk}">'
-                f'<select name="kind" aria-label="{label}">'
+                f'<select name="kind" id="att-{pk}" aria-label="{label}">'
                 f'<option value=""{sel[""]}>{self.t_present}</option>'
                 f'<option value="absent"{sel[AbsenceKind.ABSENT]}>{self.t_absent}</option>'
                 f'<option value="late"{sel[AbsenceKind.LATE]}>{self.t_late}</option></select>'
@@ -161,7 +161,7 @@ class RowRenderer:
             if kind == AbsenceKind.LATE:
                 minutes = escape(str(sent.get("minutes") or row.minutes_late))
                 parts.append(
-                    f' <input type="number" name="minutes" min="1" max="45" size="3" value="{minutes}" '
+                    f' <input type="number" name="minutes" id="late-{pk}" min="1" max="45" size="3" value="{minutes}" '
                     f'aria-label="{self.t_minutes_late}"> {self.t_min}'
                 )
             parts.append('<input type="hidden" name="reason" value=""></form>')

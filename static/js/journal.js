@@ -215,6 +215,60 @@
     if (!pop) return;
     htmx.ajax("GET", button.getAttribute("data-history"), { target: pop, swap: "innerHTML" }).then(function () {
       if (pop.showPopover && !pop.matches(":popover-open")) pop.showPopover();
+      // A keyboard user lands in the history (Escape or «Close» brings them back to the button).
+      historyOpener = button;
+      pop.setAttribute("tabindex", "-1");
+      pop.focus();
     });
+  });
+
+  var historyOpener = null;
+  document.addEventListener(
+    "toggle",
+    function (evt) {
+      if (evt.target.id !== "history-pop" || evt.newState !== "closed") return;
+      var opener = historyOpener;
+      historyOpener = null;
+      var active = document.activeElement;
+      var lost = !active || active === document.body || evt.target.contains(active);
+      if (opener && opener.isConnected && lost) opener.focus();
+    },
+    true
+  );
+
+  // --- keeping the keyboard user's place across swaps --------------------------------------------------
+
+  // A saved cell or row comes back from the server and replaces the one the user is working in. htmx
+  // puts the focus back on an element with the same id (mark inputs and attendance selects have ids);
+  // anything else in a swapped row (a remark's form or buttons) hands the focus to the same cell of the
+  // new row — to its «+ remark» when the user was writing one — so it never drops to the top of the page.
+  var focusedRow = null;
+  var focusedCell = -1;
+  var focusedInDetails = false;
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    var row = target && target.closest ? target.closest("tr[id]") : null;
+    var active = document.activeElement;
+    focusedRow = row && row.contains(active) ? row.id : null;
+    var cell = focusedRow && active.closest("td");
+    focusedCell = cell ? cell.cellIndex : -1;
+    focusedInDetails = Boolean(focusedRow && active.closest("details"));
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var row = focusedRow ? document.getElementById(focusedRow) : null;
+    focusedRow = null;
+    var active = document.activeElement;
+    if (!row || (active && active !== document.body && active.isConnected)) return;
+    var visible = function (scope, selector) {
+      if (!scope) return null;
+      var controls = scope.querySelectorAll(selector);
+      return Array.prototype.find.call(controls, function (el) {
+        return el.getClientRects().length > 0 && !el.disabled;
+      });
+    };
+    var any = "input:not([type=hidden]), select, textarea, button, summary, a[href]";
+    var cell = row.cells[focusedCell];
+    var control = (focusedInDetails && visible(cell, "summary")) || visible(cell, any) || visible(row, any);
+    if (control) control.focus();
   });
 })();
