@@ -21,11 +21,12 @@ CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
 .DEFAULT_GOAL := help
-.PHONY: help syscheck venv messages run test check-services check-chromium lint fmt clean superuser
+.PHONY: help syscheck venv messages run test check-services check-chromium check-deploy lint fmt clean superuser
 
 help:
 	@echo "make run        start the demo school at http://$(ADDR) (SQLite under var/ unless DATABASE_URL is set)"
 	@echo "make test       system checks, migration check and pytest on PostgreSQL + Redis; extra pytest args: ARGS=..."
+	@echo "make check-deploy  Django's deployment checks on the production settings (part of make test)"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make fmt        sort imports and format the code with ruff"
 	@echo "make superuser  create a Django superuser in the configured database"
@@ -95,7 +96,7 @@ superuser: venv
 
 test check-services: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/journal
 test check-services: export REDIS_URL ?= redis://127.0.0.1:6379/15
-test: venv messages check-services check-chromium
+test: venv messages check-services check-chromium check-deploy
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(PY) -m pytest $(ARGS)
@@ -146,6 +147,13 @@ check-services: venv
 		echo "The tests need Redis ($$REDIS_URL). Start it with:"; \
 		echo '    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'; \
 		exit 1; }
+
+# The production settings (DJANGO_ENV=production) pass `check --deploy` with no warning at all (issue 8):
+# a throwaway secret key and an example host stand in for the real ones.
+check-deploy: venv
+	DJANGO_ENV=production ALLOWED_HOSTS=journal.example.org \
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	$(MANAGE) check --deploy --fail-level WARNING
 
 # Browser tests are part of the suite: a missing Chromium fails the run, it never skips them.
 check-chromium:

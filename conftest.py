@@ -106,6 +106,15 @@ def browser_login(live_server: Any) -> Callable[[Any, Any], None]:
     return login
 
 
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings: Any) -> None:
+    """Each test counts its rate limits (accounts/ratelimits.py) from zero: the counters live in the shared
+    Redis, where every test's client comes from 127.0.0.1 and user ids repeat across xdist workers."""
+    import uuid
+
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:test-{uuid.uuid4().hex}:"
+
+
 # =====================================================================================================
 # The database: PostgreSQL only (DESIGN.md §5). The history trigger, the exclusion constraints and the
 # row locks the tests rely on do not exist on SQLite, so a run there would prove nothing.

@@ -430,7 +430,10 @@ def upload_check(upload) -> tuple[str, str]:  # noqa: ANN001 - an UploadedFile
     head = upload.read(2048)
     upload.seek(0)
     signatures = ATTACHMENT_SIGNATURES[extension]
-    if (signatures is None and b"\x00" in head) or (signatures and not head.startswith(signatures)):
+    genuine = b"\x00" not in head if signatures is None else head.startswith(signatures)
+    if extension == "webp":
+        genuine = genuine and head[8:12] == b"WEBP"  # a RIFF file may as well be .wav or .avi
+    if not genuine:
         raise ValidationError(_("«%(name)s» is not really a %(ext)s file.") % {"name": name, "ext": extension.upper()})
     return name, extension
 

@@ -7,6 +7,7 @@ switch to PostgreSQL and Redis. ``DJANGO_ENV=production`` refuses to start witho
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import environ
@@ -66,10 +67,14 @@ INSTALLED_APPS = [
     "archive",
     "office",
     "axes",
+    # django-csp: only for its system checks; the header comes from CSPMiddleware below.
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every page (CONTENT_SECURITY_POLICY below).
+    "journal.security.PageCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -111,6 +116,10 @@ DATABASES = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: our queries are short and indexed; JIT compilation cost 140 ms on the teacher's day of a
+    # 20-school district for nothing (bench/RESULTS.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -207,6 +216,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {
+    # Beat's sign of life for `manage.py health` (journal/health.py); expires rather than piling up unrun.
+    "beat-heartbeat": {"task": "journal.beat_heartbeat", "schedule": 60, "options": {"expires": 50}},
     # Substitutes and teachers lose access once their assignment has ended (DESIGN.md §4, R12).
     "expire-assignments": {"task": "accounts.expire_assignments", "schedule": 60 * 60},
     # Parents who asked for it get the day's new marks and absences of their children by e-mail (issue 4).
@@ -254,6 +265,46 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4), enforced in every environment so that the browser tests see
+# what production does: scripts and styles only from our own static files (no inline <script>, no
+# on…= handlers, no style="…"), nothing framed, no plugins, forms post only to us. Uploaded files carry a
+# stricter sandbox policy of their own (journal/downloads.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+
+# Rate limits (django-ratelimit; accounts/ratelimits.py), counted in the default cache: Redis whenever
+# REDIS_URL is set, so every web process shares the counters. "<count>/<period>", period s, m, h or d.
+def _rate(name: str, default: str) -> str:
+    value = env.str(name, default=default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/[0-9]*[smhd]", value):
+        raise ImproperlyConfigured(f"{name} must look like '30/m' (a count, a slash and s, m, h or d), not {value!r}.")
+    return value
+
+
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "accounts.ratelimits.client_ip"
+# Behind nginx every request comes from the proxy: the client's address is in the header the proxy sets
+# (nginx: proxy_set_header X-Real-IP $remote_addr). Empty: the connection's own address (REMOTE_ADDR).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="X-Real-IP" if PRODUCTION else "")
+# Failed logins from one address (axes counts them per login as well). Only failures count: a school
+# behind one NAT address logs in all at once at 8 a.m., and typos of 30 people a minute are not an attack.
+LOGIN_RATE_LIMIT = _rate("LOGIN_RATE_LIMIT", "30/m")
+# New one-time passwords (credential slips, single resets, temporary logins) issued by one user.
+CREDENTIALS_RATE_LIMIT = _rate("CREDENTIALS_RATE_LIMIT", "60/h")
+# Password change attempts of one user (each checks the old password: a stolen session must not guess it).
+PASSWORD_CHANGE_RATE_LIMIT = _rate("PASSWORD_CHANGE_RATE_LIMIT", "10/h")
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

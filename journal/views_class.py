@@ -40,6 +40,7 @@ from accounts.personal import (
     parent_contacts_update,
     student_data_update,
 )
+from accounts.ratelimits import limit_credentials
 from attendance.models import Absence
 from attendance.services import absence_reason_set, absence_reasons_set_range
 
@@ -394,6 +395,7 @@ def _print_slips(
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_credentials
 def class_slips(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: choose the students and parents of the class; POST: give each a new one-time password and
     print one slip per person (the passwords are shown on this answer only and stored nowhere)."""
@@ -414,6 +416,7 @@ def class_slips(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
+@limit_credentials
 def class_password_reset(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     """A new one-time password for one student or parent of the class, printed on a slip."""
     school_class = get_class_for(request.user, pk)

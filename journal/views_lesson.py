@@ -57,6 +57,7 @@ from .services import (
     lesson_note_add,
     lesson_note_delete,
     lesson_topic_set,
+    upload_check,
 )
 
 
@@ -477,6 +478,8 @@ def lesson_homework(request: HttpRequest, pk: int) -> HttpResponse:
         return _lesson_page(request, lesson, status=422, homework_form=form, edit_homework=homework)
     data = form.cleaned_data
     try:
+        for upload in request.FILES.getlist("files"):
+            upload_check(upload)  # a refused file stops everything before any file is written to disk
         with transaction.atomic():  # the homework and its files together, or nothing
             homework = homework_set(
                 actor=request.user,

@@ -86,8 +86,8 @@ def _forget_unread(users: Iterable[tuple[int, dt.datetime]]) -> None:
 def _attach(message: Message, uploads: list) -> None:
     if len(uploads) > MAX_ATTACHMENTS:
         raise ValidationError(_("At most %(n)d files per message.") % {"n": MAX_ATTACHMENTS})
-    for upload in uploads:
-        name, extension = upload_check(upload)
+    checked = [upload_check(upload) for upload in uploads]  # all refused before any file is written
+    for upload, (name, extension) in zip(uploads, checked, strict=True):
         attachment = MessageAttachment(message=message, original_name=name, size=upload.size, content_type=extension)
         attachment.file.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
         attachment.save()

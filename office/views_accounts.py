@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.ratelimits import limit_credentials
 from journal.models import School, SchoolClass, Student
 
 from . import accounts as services
@@ -203,6 +204,7 @@ def account_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
+@limit_credentials
 def account_slips(request: HttpRequest) -> HttpResponse:
     """New one-time passwords for the chosen staff, printed on slips."""
     school, _administrator = _staff_school(request)
@@ -232,6 +234,7 @@ def _administrator_school(request: HttpRequest) -> School:
 @never_cache
 @login_required
 @require_POST
+@limit_credentials
 def temporary_issue(request: HttpRequest) -> HttpResponse:
     school = _administrator_school(request)
     form = TemporaryLoginsForm(request.POST, classes=_classes(school))
