@@ -33,6 +33,7 @@ from django.utils import timezone  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
 from accounts.models import ParentLink, Role, StaffRole, User  # noqa: E402
+from attendance.models import Absence, AbsenceKind  # noqa: E402
 from grading.models import WorkType  # noqa: E402
 from grading.services import mark_column_add  # noqa: E402
 from journal.selectors import members_on, teacher_day  # noqa: E402
@@ -78,7 +79,10 @@ def main() -> None:
             if lesson is None or row.is_substitution:
                 continue
             work_type = WorkType.objects.filter(school=lesson.group.year.school, name="Ответ на уроке").first()
-            students = [s.pk for s in members_on(lesson.group, day)]
+            absent = set(
+                Absence.objects.filter(lesson=lesson, kind=AbsenceKind.ABSENT).values_list("student_id", flat=True)
+            )  # the seed's absences of the day: no mark for them in an ordinary column (R3)
+            students = [s.pk for s in members_on(lesson.group, day) if s.pk not in absent]
             if work_type is None or not students:
                 continue
             try:

@@ -34,7 +34,7 @@ def main() -> None:
     columns = json.loads((VAR / "columns.json").read_text())
     saves: Counter[tuple[int, int]] = Counter()
     last: dict[tuple[int, int], int] = {}
-    for path in sorted(VAR.glob("saves-*.jsonl")):
+    for path in sorted(VAR.glob("saves-*.jsonl"), key=lambda p: p.stat().st_mtime):  # one file per locust run
         for line in path.read_text().splitlines():
             save = json.loads(line)
             key = (save["column"], save["student"])

@@ -317,3 +317,21 @@ def test_a_teacher_keeps_the_lesson_with_the_keyboard_alone(page, browser_login)
     absence = Absence.objects.get(lesson=lesson)
     assert (absence.student, absence.kind) == (kids[3], AbsenceKind.ABSENT)
     assert list(LessonNote.objects.values_list("student", "text")) == [(kids[3].pk, "Не было тетради")]
+
+
+def test_a_period_filter_waits_for_enter_when_chosen_with_the_keyboard(page, browser_login, school):
+    """WCAG 3.2.2: arrowing through the grid's periods does not leave the page at every key; Enter shows
+    the chosen period. A click would show it at once."""
+    group, quarter = school["group"], school["quarter"]
+    browser_login(page, school["teacher"])
+    page.goto(f"/journal/groups/{group.pk}/")
+    first_url = page.url
+    page.locator("select#period").focus()
+    page.keyboard.press("ArrowDown")  # the second quarter
+    page.wait_for_timeout(300)
+    assert page.url == first_url
+    assert page.locator("select#period").evaluate("el => document.activeElement === el")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "period=" in page.url
+    assert f"period={quarter.pk}" not in page.url
