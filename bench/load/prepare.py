@@ -34,7 +34,7 @@ from django.utils.module_loading import import_string  # noqa: E402
 
 from accounts.models import ParentLink, Role, StaffRole, User  # noqa: E402
 from attendance.models import Absence, AbsenceKind  # noqa: E402
-from grading.models import WorkType  # noqa: E402
+from grading.models import Mark, WorkType  # noqa: E402
 from grading.services import mark_column_add  # noqa: E402
 from journal.selectors import members_on, teacher_day  # noqa: E402
 
@@ -82,14 +82,19 @@ def main() -> None:
             absent = set(
                 Absence.objects.filter(lesson=lesson, kind=AbsenceKind.ABSENT).values_list("student_id", flat=True)
             )  # the seed's absences of the day: no mark for them in an ordinary column (R3)
-            students = [s.pk for s in members_on(lesson.group, day) if s.pk not in absent]
-            if work_type is None or not students:
+            present = [s.pk for s in members_on(lesson.group, day) if s.pk not in absent]
+            # Attendance is taken on three present students without a mark yet (a student with a mark
+            # cannot be marked absent, R3); the marks go to the others.
+            marked = set(Mark.objects.filter(column__lesson=lesson).values_list("student_id", flat=True))
+            attend = [pk for pk in present if pk not in marked][-3:]
+            students = [pk for pk in present if pk not in attend]
+            if work_type is None or not students or not attend:
                 continue
             try:
                 column = mark_column_add(actor=user, lesson=lesson, work_type=work_type, title=title)
             except ValidationError:
                 continue  # the first grade (R1), a cancelled lesson: no marks there
-            lessons.append({"lesson": lesson.pk, "column": column.pk, "students": students})
+            lessons.append({"lesson": lesson.pk, "column": column.pk, "students": students, "attend": attend})
             columns.append(column.pk)
         if lessons:
             teachers.append({"user": user.username, "session": _session(user), "lessons": lessons})

@@ -8,7 +8,8 @@
 # The database must be seeded (`manage.py seed_demo --schools 20`); every run prepares it
 # (`bench/load/prepare.py`: sessions signed with var/secret.key, which the server then uses, and a mark
 # column per lesson of the day). Environment: WORKERS (gunicorn processes, 5 = 2 x cores + 1 as deploy/ does), THREADS (4),
-# DURATION (per size, 2m), SPAWN (users started per second, 25), PORT (8001), TEACHERS (300), PARENTS (1500),
+# DURATION (per size, 3m), SPAWN (users started per second, 10; the figures are reset once all are running,
+# so they are the steady peak, not the ramp), PORT (8001), TEACHERS (300), PARENTS (1500),
 # APP_DIR (the checkout gunicorn serves, default this one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -16,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 : "${DATABASE_URL:?set DATABASE_URL to the seeded database}"
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/3}
 export DJANGO_ENV=production ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false
-WORKERS=${WORKERS:-5} THREADS=${THREADS:-4} DURATION=${DURATION:-2m} SPAWN=${SPAWN:-25} PORT=${PORT:-8001}
+WORKERS=${WORKERS:-5} THREADS=${THREADS:-4} DURATION=${DURATION:-3m} SPAWN=${SPAWN:-10} PORT=${PORT:-8001}
 VAR=$PWD/bench/load/var
 mkdir -p "$VAR"
 [ -f "$VAR/secret.key" ] || head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$VAR/secret.key"
@@ -46,7 +47,7 @@ for users in "${@:-50 200 500}"; do
   for n in $users; do
     echo "== $n users, $DURATION"
     .venv/bin/locust -f bench/load/locustfile.py --headless --users "$n" --spawn-rate "$SPAWN" \
-      --run-time "$DURATION" --stop-timeout 30 --host "http://127.0.0.1:$PORT" --csv "$VAR/u$n" --only-summary \
+      --run-time "$DURATION" --stop-timeout 30 --reset-stats --host "http://127.0.0.1:$PORT" --csv "$VAR/u$n" --only-summary \
       --loglevel WARNING 2>&1 | tail -n 40 || true  # locust exits 1 when a request failed: keep going
   done
 done
