@@ -107,12 +107,14 @@ def browser_login(live_server: Any) -> Callable[[Any, Any], None]:
 
 
 @pytest.fixture(autouse=True)
-def _own_rate_limit_counters(settings: Any) -> None:
+def _own_rate_limit_counters(settings: Any) -> None:  # and its own diary cache
     """Each test counts its rate limits (accounts/ratelimits.py) from zero: the counters live in the shared
     Redis, where every test's client comes from 127.0.0.1 and user ids repeat across xdist workers."""
     import uuid
 
     settings.RATELIMIT_CACHE_PREFIX = f"rl:test-{uuid.uuid4().hex}:"
+    # The same for the diary cache (journal/diary_cache.py): ids repeat across runs and xdist workers.
+    settings.DIARY_CACHE_PREFIX = f"diary:test-{uuid.uuid4().hex}:"
 
 
 # =====================================================================================================

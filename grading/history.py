@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from journal import diary_cache
 from journal.models import Lesson, TeachingGroup
 
 from .models import JournalEvent
@@ -106,7 +107,9 @@ def events_append(group_id: int, items: Iterable[EventData]) -> list[JournalEven
             )
             event.hash = prev = event_hash(event)
             rows.append(event)
-        return JournalEvent.objects.bulk_create(rows, batch_size=2000)
+        created = JournalEvent.objects.bulk_create(rows, batch_size=2000)
+        diary_cache.bump(group_ids=[group_id])  # every history write changes what the diary shows
+        return created
 
 
 def event_append(group_id: int, item: EventData) -> JournalEvent:

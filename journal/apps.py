@@ -6,3 +6,8 @@ class JournalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "journal"
     verbose_name = _("School structure and journal")
+
+    def ready(self) -> None:
+        from . import diary_cache
+
+        diary_cache.connect()

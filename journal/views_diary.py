@@ -25,6 +25,7 @@ from accounts.models import ParentLink
 from accounts.permissions import get_class_for, students_for
 
 from . import diary
+from .diary_cache import cached_week
 from .diary_extract import class_students, extract_pdf, month_bounds
 from .models import DiaryAcknowledgement, Student, Weekday
 
@@ -74,7 +75,7 @@ def diary_week(request: HttpRequest) -> HttpResponse:
     if child is None:
         return _no_diary(request)
     is_parent = child.is_child  # a parent confirms the week (R19); a student reads their own diary
-    week = diary.diary_week(child, day)
+    week = cached_week(child, day, diary.diary_week)  # the peak's most read page (journal/diary_cache.py)
     week.acknowledged_at = child.confirmed_at
     context = {"children": children, "child": child, "week": week, "is_parent": is_parent, "tab": "week"}
     return render(request, "journal/diary/week.html", context)

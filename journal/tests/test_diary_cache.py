@@ -1,0 +1,120 @@
+"""The diary week's cache (journal/diary_cache.py; issue 8, the morning peak): an unchanged week is served
+without building it again, and every kind of change a teacher or the office makes is in the very next
+read — a parent never sees an old mark, absence, homework, remark or timetable."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from attendance.services import absence_set
+from grading.models import MarkColumn
+from grading.services import mark_set
+from grading.tests.factories import WorkTypeFactory
+from journal.models import LessonStatus
+from journal.services import homework_set, lesson_cancel, lesson_note_add, lesson_topic_set
+from journal.tests.factories import HolidayFactory, TimetableSlotFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_today")]
+MONDAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def monday_lesson(group, teacher, student, make_lesson, quarters, school):
+    lesson = make_lesson(date=MONDAY, number=2, topic="", teacher=teacher)  # held: its absences show
+    lesson_topic_set(actor=teacher, lesson=lesson, topic="Сложение дробей")
+    return lesson
+
+
+def _week(client: Client, parent) -> str:  # noqa: ANN001
+    client.force_login(parent)
+    response = client.get("/diary/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_an_unchanged_week_is_not_built_again(client, parent, monday_lesson, django_assert_max_num_queries):
+    client.force_login(parent)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        client.get("/diary/")
+    with CaptureQueriesContext(connection) as second:
+        assert "Сложение дробей" in client.get("/diary/").content.decode()
+    assert len(second) <= len(first) - 6  # the week's lessons, marks, absences, notes, homework, slots…
+
+
+@pytest.mark.parametrize("change", ["mark", "absence", "homework", "remark", "topic", "column"])
+def test_a_teachers_change_is_in_the_next_read(client, parent, teacher, student, school, monday_lesson, change):
+    assert "Сложение дробей" in _week(client, parent)  # cached now
+    expected = {
+        "mark": 'data-testid="diary-mark">5<',
+        "absence": 'class="abs"',
+        "homework": "Решить № 300",
+        "remark": "Не готов к уроку",
+        "topic": "Вычитание дробей",
+        "column": "Проверочная «Дроби»",
+    }[change]
+    assert expected not in _week(client, parent)
+    work_type = WorkTypeFactory(school=school, name="Проверочная", short_name="Пр", weight=2)
+    if change in ("mark", "column"):
+        from grading.services import mark_column_add
+
+        column = mark_column_add(actor=teacher, lesson=monday_lesson, work_type=work_type, title="Дроби")
+        if change == "mark":
+            mark_set(actor=teacher, column=column, student=student, text="5")
+        else:
+            mark_set(actor=teacher, column=column, student=student, text="4")
+            assert "Проверочная" in _week(client, parent)
+            MarkColumn.objects.filter(pk=column.pk).update(title="x")  # bulk: no signal — then a save
+            column.title = "Дроби"
+            column.save()
+    elif change == "absence":
+        absence_set(actor=teacher, lesson=monday_lesson, student=student, kind="absent")
+    elif change == "homework":
+        homework_set(actor=teacher, lesson=monday_lesson, text="Решить № 300", pages="", due_date=None)
+    elif change == "remark":
+        lesson_note_add(actor=teacher, lesson=monday_lesson, student=student, kind="remark", text="Не готов к уроку")
+    else:
+        lesson_topic_set(actor=teacher, lesson=monday_lesson, topic="Вычитание дробей", reason="Опечатка")
+    assert expected in _week(client, parent)
+
+
+def _thursday(html: str) -> str:
+    return html[html.index("Четверг, 26 ноября") :].split("Пятница")[0]
+
+
+def test_office_changes_are_in_the_next_read(client, parent, teacher, group, year, make_lesson, monday_lesson):
+    tuesday = make_lesson(date=dt.date(2026, 11, 24), number=1, status=LessonStatus.PLANNED, topic="")
+    html = _week(client, parent)
+    assert "Урок отменён" not in html and "Математика" not in _thursday(html)
+    lesson_cancel(actor=teacher, lesson=tuesday, reason="Учитель на курсах")
+    assert "Урок отменён" in _week(client, parent)
+    TimetableSlotFactory(group=group, weekday=4, number=3, room="314")  # a new slot on Thursday
+    assert "Математика" in _thursday(_week(client, parent))
+    HolidayFactory(year=year, name="Карантин по гриппу", start=dt.date(2026, 11, 27), end=dt.date(2026, 11, 28))
+    assert "Карантин по гриппу" in _week(client, parent)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_elsewhere_is_in_the_next_read(parent, teacher, student, monday_lesson, school):
+    """As in production: the teacher's save commits in its own transaction, the parent reads after."""
+    client = Client()
+    assert "Сложение дробей" in _week(client, parent)
+    work_type = WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
+    from grading.services import mark_column_add
+
+    with transaction.atomic():
+        column = mark_column_add(actor=teacher, lesson=monday_lesson, work_type=work_type)
+        mark_set(actor=teacher, column=column, student=student, text="3")
+    assert 'data-testid="diary-mark">3<' in _week(client, parent)
+
+
+def test_one_familys_cached_week_is_never_anothers(client, parent, other_student, monday_lesson):
+    """The cache key is the student's: the other family's child id is still a 404 (R15)."""
+    assert "Сложение дробей" in _week(client, parent)
+    assert client.get(f"/diary/?child={other_student.pk}").status_code == 404
