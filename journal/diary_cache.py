@@ -3,13 +3,12 @@
 Parents read the diary many times for every change a teacher makes, and building a week is ~11 queries
 and most of the page's CPU. A week is cached per (student, day asked, language) under the *version
 stamps* of what it is made of: one stamp per teaching group of the student that week and one per school.
-Every write that can change a diary renews the stamps it touches — a history event (every mark,
-absence, topic, homework and period mark change appends one: ``grading.history.events_append`` renews the
-group's stamp), and through model signals a lesson
-(status, transfer, room), a remark, a homework file, a mark column, a timetable slot, a membership
-(the group's stamp); an enrollment, a holiday, a bell, a period (the school's) — so the next request
-builds a fresh week. Bulk writes that send no signals (seeding, imports) are covered by the short
-lifetime of a cached week, ``TTL``.
+Every write that can change a diary renews the stamps it touches: every history event (each mark,
+absence, topic, homework and period mark change appends one, and ``grading.history.events_append``
+renews the group's stamp); through model signals a lesson (status, transfer, room), a remark, a homework
+file, a mark column, a timetable slot, a membership (the group's stamp), an enrollment, a holiday, a bell
+and a period (the school's). Bulk writes that send no signals (seeding, imports, lessons generated from
+the timetable) are covered by the short lifetime of a cached week, ``TTL``.
 
 Correctness does not depend on timing: the stamps are renewed when the write happens and again after its
 commit, so a week built from the database in between is stored under a stamp nobody asks for later.
