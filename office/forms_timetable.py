@@ -1,4 +1,4 @@
-"""The shape of the input on the timetable pages (issue 7 point 3). Rules live in ``office/timetable.py``."""
+"""The shape of the input on the timetable pages (issue 7 point 3). Rules live in ``office/timetable/``."""
 
 from __future__ import annotations
 
