@@ -490,12 +490,12 @@ class PlanImportRow:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass
-class PlanImportResult:
-    rows: list[PlanImportRow]
-    ignored_columns: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # not tied to a row
-    written: bool = False
+class RowCounts:
+    """What an import's result says about its rows (``rows`` with a ``kind`` each, and ``errors`` not tied
+    to a row); shared by the КТП import here and the office's imports (``office.imports.base``)."""
+
+    rows: list
+    errors: list[str]
 
     @property
     def has_errors(self) -> bool:
@@ -509,6 +509,14 @@ class PlanImportResult:
     count_update = property(lambda self: self.count("update"))
     count_unchanged = property(lambda self: self.count("unchanged"))
     count_error = property(lambda self: self.count("error"))
+
+
+@dataclass
+class PlanImportResult(RowCounts):
+    rows: list[PlanImportRow]
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # not tied to a row
+    written: bool = False
 
 
 def _canonical(header: Any) -> str | None:

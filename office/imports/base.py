@@ -30,7 +30,7 @@ from journal.models import AcademicYear, School
 
 # The readers and the cell widgets of the КТП import (journal/plan.py) understand what Russian Excel and
 # LibreOffice save (a BOM, Windows-1251, «;», date cells, «да/нет»): one implementation for both imports.
-from journal.plan import _read_csv, _read_xlsx, detect_format  # noqa: F401 - detect_format re-exported
+from journal.plan import RowCounts, _read_csv, _read_xlsx, detect_format  # noqa: F401 - detect_format re-exported
 
 from ..audit import record
 
@@ -394,23 +394,11 @@ class Row:
 
 
 @dataclass
-class ImportResult:
+class ImportResult(RowCounts):
     shape: str
     rows: list[Row]
     errors: list[str] = field(default_factory=list)  # not tied to a row
     written: bool = False
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.errors) or any(row.kind == "error" for row in self.rows)
-
-    def count(self, kind: str) -> int:
-        return sum(1 for row in self.rows if row.kind == kind)
-
-    count_new = property(lambda self: self.count("new"))
-    count_update = property(lambda self: self.count("update"))
-    count_unchanged = property(lambda self: self.count("unchanged"))
-    count_error = property(lambda self: self.count("error"))
 
     @property
     def error_rows(self) -> list[Row]:
