@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from journal import diary_cache
 from journal.models import (
     AcademicYear,
     AssignmentRole,
@@ -310,6 +311,7 @@ def class_teacher_set_bulk(
             ).delete()
         school_class.class_teacher = teacher
     SchoolClass.objects.bulk_update([school_class for school_class, _t in items], ["class_teacher"], batch_size=1000)
+    diary_cache.bump(school_ids=schools.values())  # the class teacher is on the families' pages (no signal)
     SchoolClassUserObjectPermission.objects.bulk_create(
         [
             SchoolClassUserObjectPermission(user=teacher, content_object=school_class, permission=permission)

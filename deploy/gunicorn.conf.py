@@ -3,7 +3,7 @@
     gunicorn --config deploy/gunicorn.conf.py journal.wsgi:application
 
 Every value can be changed from the environment (/etc/journal/journal.env) without editing this file:
-GUNICORN_BIND, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS.
+GUNICORN_BIND, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS.
 
 The whole morning peak of a school is short requests (a mark saved, a diary page), a few are PDFs rendered
 in the request (the diary extract of a class): threads keep a worker responsive while one thread waits for
@@ -36,11 +36,17 @@ threads = _int("GUNICORN_THREADS", 4)
 # Seconds a request may take before its worker is killed; a class's diary extract (PDF) takes a few.
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-# nginx keeps connections to us open (upstream keepalive): a little longer than its idle time.
-keepalive = 5
-# Restart each worker after so many requests (± jitter, so they do not all restart at once): a leak in a
-# library (Pango, WeasyPrint) cannot grow without bound.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+# nginx keeps connections to us open (upstream keepalive, keepalive_timeout 60 s in
+# deploy/nginx/journal.conf). We must keep an idle connection open *longer* than nginx does, so that it is
+# always nginx that closes it: when gunicorn closes first, a request nginx sends at that very moment is
+# lost — nginx answers 502 to a mark being saved (it retries only GETs). The load test saw exactly this
+# with a 5 s keep-alive: ~1 request in 1,500 reset (bench/RESULTS.md).
+keepalive = _int("GUNICORN_KEEPALIVE", 75)
+# Restarting a worker after so many requests would bound a leak in a library (Pango, WeasyPrint), but the
+# gthread worker drops the keep-alive connections it holds when it restarts (gunicorn issue #3038, open
+# in 27.0): a mark being saved on one of them is lost with a 502. Off by default; watch the workers'
+# memory (journalctl, `systemctl status journal-web`) and set GUNICORN_MAX_REQUESTS only if it grows.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 preload_app = True
 

@@ -1,14 +1,20 @@
-"""The diary week, cached (issue 8: the 8 a.m. peak; bench/RESULTS.md).
+"""What families read most, cached (issue 8: the 8 a.m. peak; bench/RESULTS.md): the diary week, the
+marks page and each child's card on the family's home.
 
 Parents read the diary many times for every change a teacher makes, and building a week is ~11 queries
-and most of the page's CPU. A week is cached per (student, day asked, language) under the *version
-stamps* of what it is made of: one stamp per teaching group of the student that week and one per school.
+and rendering it most of the rest of the page's CPU. Each is cached *rendered*, per (student, page and
+its arguments, language), under the *version stamps* of what it is made of: one stamp per teaching group
+of the student (that week's; for the marks page and the card every group the student was ever in) and
+one per school. Who reads it is not part of it: the page around it (the child switcher, the
+confirmation of the week, the top bar) is rendered for every request.
+
 Every write that can change a diary renews the stamps it touches: every history event (each mark,
 absence, topic, homework and period mark change appends one, and ``grading.history.events_append``
 renews the group's stamp); through model signals a lesson (status, transfer, room), a remark, a homework
-file, a mark column, a timetable slot, a membership (the group's stamp), an enrollment, a holiday, a bell
-and a period (the school's). Bulk writes that send no signals (seeding, imports, lessons generated from
-the timetable) are covered by the short lifetime of a cached week, ``TTL``.
+file, a mark column, a timetable slot, a membership (the group's stamp), an enrollment, a holiday, a bell,
+a period, a work type, a student (their name) and a class — its name, its class teacher (the school's). Bulk writes that send no
+signals (seeding, imports, lessons generated from the timetable) are covered by the short lifetime of a
+cached page, ``TTL``.
 
 Correctness does not depend on timing: the stamps are renewed when the write happens and again after its
 commit, so a week built from the database in between is stored under a stamp nobody asks for later.
@@ -69,28 +75,49 @@ def _stamps(keys: list[str]) -> list[str]:
     return [str(found.get(k, uuid.uuid4().hex)) for k in keys]
 
 
-def cached_week(student: Any, day: dt.date, build: Callable[[Any, dt.date], Any]) -> Any:
-    """``build(student, day)``, or the same week from the cache while nothing in it has changed."""
+def cached(student: Any, what: str, group_ids: Iterable[int], build: Callable[[], Any]) -> Any:
+    """``build()``, or what it gave before for this student and ``what`` (the page and its arguments) while
+    nothing in the student's school and in ``group_ids`` has changed since."""
+    keys = [_school_key(student.school_id)] + [_group_key(g) for g in sorted(set(group_ids))]
+    digest = hashlib.sha256("|".join([*keys, *_stamps(keys)]).encode()).hexdigest()[:32]
+    key = f"{_prefix()}{what}:{student.pk}:{get_language()}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout=TTL)
+    return value
+
+
+def cached_week(student: Any, day: dt.date, build: Callable[[], Any]) -> Any:
+    """The diary week of ``day`` (what ``build()`` gives for it): under the groups of the week."""
     from .diary import DAYS, monday_of
     from .models import GroupMembership
 
     monday = monday_of(day)
     saturday = monday + dt.timedelta(days=DAYS - 1)
-    group_ids = sorted(
-        set(
-            GroupMembership.objects.filter(student=student, start__lte=saturday)
-            .filter(Q(end__isnull=True) | Q(end__gte=monday))
-            .values_list("group_id", flat=True)
-        )
+    group_ids = (
+        GroupMembership.objects.filter(student=student, start__lte=saturday)
+        .filter(Q(end__isnull=True) | Q(end__gte=monday))
+        .values_list("group_id", flat=True)
     )
-    keys = [_school_key(student.school_id)] + [_group_key(g) for g in group_ids]
-    digest = hashlib.sha256("|".join([*keys, *_stamps(keys)]).encode()).hexdigest()[:32]
-    key = f"{_prefix()}w:{student.pk}:{day.isoformat()}:{get_language()}:{digest}"
-    week = cache.get(key)
-    if week is None:
-        week = build(student, day)
-        cache.set(key, week, timeout=TTL)
-    return week
+    return cached(student, f"w:{day.isoformat()}", group_ids, build)
+
+
+def cached_marks(student: Any, day: dt.date, period: str, build: Callable[[], Any]) -> Any:
+    """The marks page on ``day`` for ``period`` (as asked: empty is the current one): under every group the
+    student was ever a member of, since a period reaches back to groups left months ago."""
+    from .models import GroupMembership
+
+    group_ids = GroupMembership.objects.filter(student=student).values_list("group_id", flat=True)
+    return cached(student, f"m:{day.isoformat()}:{period[:20]}", group_ids, build)
+
+
+def cached_child_card(student: Any, day: dt.date, build: Callable[[], Any]) -> Any:
+    """The child's card on the family's home for ``day`` (lessons of the day, latest marks of any group)."""
+    from .models import GroupMembership
+
+    group_ids = GroupMembership.objects.filter(student=student).values_list("group_id", flat=True)
+    return cached(student, f"h:{day.isoformat()}", group_ids, build)
 
 
 # --- what changes a diary ---------------------------------------------------------------------------------
@@ -135,7 +162,7 @@ def _on_enrollment(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     """Called by ``JournalConfig.ready``."""
-    from grading.models import MarkColumn
+    from grading.models import MarkColumn, WorkType
 
     from .models import (
         Bell,
@@ -146,6 +173,8 @@ def connect() -> None:
         HomeworkAttachment,
         Lesson,
         LessonNote,
+        SchoolClass,
+        Student,
         StudyPeriod,
         TimetableSlot,
     )
@@ -162,6 +191,9 @@ def connect() -> None:
         (Holiday, _on_year_row),
         (StudyPeriod, _on_year_row),
         (Enrollment, _on_enrollment),
+        (SchoolClass, _on_year_row),  # its name and class teacher are on the pages
+        (Student, _on_school_row),  # the child's name is on the home card
+        (WorkType, _on_school_row),  # its name and weight are on both pages
     ]
     for model, receiver in receivers:
         uid = f"diary-cache-{model._meta.label}"

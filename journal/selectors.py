@@ -175,29 +175,27 @@ class ChildSummary:
     lessons_today: list[DayLesson] = field(default_factory=list)
 
 
-def children_of(user: User, day: dt.date) -> list[ChildSummary]:
-    """The user's children (or the student themself), each with class, today's lessons, latest marks."""
-    summaries = []
-    for student in students_for(user).select_related("school").order_by("last_name", "first_name"):
-        enrollment = enrollment_on(student, day)
-        marks = list(
-            Mark.objects.filter(student=student, column__lesson__date__lte=day)
-            .select_related("column__lesson__group__subject", "column__work_type")
-            .order_by("-column__lesson__date", "-column__lesson__number", "-pk")[:6]
-        )
-        absences = list(
-            Absence.objects.filter(student=student, lesson__date=day).select_related("lesson__group__subject")
-        )
-        summaries.append(
-            ChildSummary(
-                student=student,
-                school_class=enrollment.school_class if enrollment else None,
-                recent_marks=marks,
-                absences_today=absences,
-                lessons_today=student_day(student, day),
-            )
-        )
-    return summaries
+def children_of(user: User) -> QuerySet[Student]:
+    """The user's children (or the student themself), by name."""
+    return students_for(user).select_related("school").order_by("last_name", "first_name")
+
+
+def child_summary(student: Student, day: dt.date) -> ChildSummary:
+    """The child's class, lessons of ``day``, absences of ``day`` and latest marks (the family's home)."""
+    enrollment = enrollment_on(student, day)
+    marks = list(
+        Mark.objects.filter(student=student, column__lesson__date__lte=day)
+        .select_related("column__lesson__group__subject", "column__work_type")
+        .order_by("-column__lesson__date", "-column__lesson__number", "-pk")[:6]
+    )
+    absences = list(Absence.objects.filter(student=student, lesson__date=day).select_related("lesson__group__subject"))
+    return ChildSummary(
+        student=student,
+        school_class=enrollment.school_class if enrollment else None,
+        recent_marks=marks,
+        absences_today=absences,
+        lessons_today=student_day(student, day),
+    )
 
 
 @dataclass

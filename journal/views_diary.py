@@ -8,6 +8,7 @@ is the acknowledgement, which the service allows to a parent of that child alone
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,9 +16,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import DateTimeField, Exists, OuterRef, Subquery, Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,11 +28,25 @@ from accounts.models import ParentLink
 from accounts.permissions import get_class_for, students_for
 
 from . import diary
-from .diary_cache import cached_week
+from .diary_cache import cached_marks, cached_week
 from .diary_extract import class_students, extract_pdf, month_bounds
 from .models import DiaryAcknowledgement, Student, Weekday
 
 WEEKDAYS = [label for _value, label in Weekday.choices]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A diary page's own part, rendered once for all its readers and cached (journal/diary_cache.py), and
+    what the page around it needs to know of it."""
+
+    html: str
+    class_name: str = ""
+    monday: dt.date | None = None
+
+    @property
+    def safe_html(self) -> str:
+        return mark_safe(self.html)  # noqa: S308 (rendered by our own template, escaped there)
 
 
 def _children(request: HttpRequest, week: dt.date | None = None) -> tuple[list[Student], Student | None]:
@@ -75,9 +92,21 @@ def diary_week(request: HttpRequest) -> HttpResponse:
     if child is None:
         return _no_diary(request)
     is_parent = child.is_child  # a parent confirms the week (R19); a student reads their own diary
-    week = cached_week(child, day, diary.diary_week)  # the peak's most read page (journal/diary_cache.py)
-    week.acknowledged_at = child.confirmed_at
-    context = {"children": children, "child": child, "week": week, "is_parent": is_parent, "tab": "week"}
+
+    def build() -> Rendered:
+        week = diary.diary_week(child, day)
+        html = render_to_string("journal/diary/_week_body.html", {"week": week, "child": child})
+        return Rendered(html, week.school_class.name if week.school_class else "", week.monday)
+
+    week = cached_week(child, day, build)  # the peak's most read page
+    context = {
+        "children": children,
+        "child": child,
+        "week": week,
+        "acknowledged_at": child.confirmed_at,
+        "is_parent": is_parent,
+        "tab": "week",
+    }
     return render(request, "journal/diary/week.html", context)
 
 
@@ -89,9 +118,16 @@ def diary_marks(request: HttpRequest) -> HttpResponse:
     children, child = _children(request)
     if child is None:
         return _no_diary(request)
-    marks = diary.diary_marks(child, timezone.localdate(), request.GET.get("period"))
+    today, period = timezone.localdate(), request.GET.get("period") or ""
+
+    def build() -> Rendered:
+        data = diary.diary_marks(child, today, period)
+        html = render_to_string("journal/diary/_marks_body.html", {"data": data, "child": child})
+        return Rendered(html, data.school_class.name if data.school_class else "")
+
+    data = cached_marks(child, today, period, build)
     return render(
-        request, "journal/diary/marks.html", {"children": children, "child": child, "data": marks, "tab": "marks"}
+        request, "journal/diary/marks.html", {"children": children, "child": child, "data": data, "tab": "marks"}
     )
 
 

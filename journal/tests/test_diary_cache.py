@@ -118,3 +118,115 @@ def test_one_familys_cached_week_is_never_anothers(client, parent, other_student
     """The cache key is the student's: the other family's child id is still a 404 (R15)."""
     assert "Сложение дробей" in _week(client, parent)
     assert client.get(f"/diary/?child={other_student.pk}").status_code == 404
+
+
+# --- the marks page (the second most read page of the peak) -------------------------------------------------
+
+
+def _marks(client: Client, parent) -> str:  # noqa: ANN001
+    client.force_login(parent)
+    response = client.get("/diary/marks/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_unchanged_marks_are_not_built_again(client, parent, teacher, student, school, monday_lesson):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from grading.services import mark_column_add
+
+    work_type = WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
+    mark_set(
+        actor=teacher,
+        column=mark_column_add(actor=teacher, lesson=monday_lesson, work_type=work_type),
+        student=student,
+        text="4",
+    )
+    with CaptureQueriesContext(connection) as first:
+        _marks(client, parent)
+    with CaptureQueriesContext(connection) as second:
+        assert "23.11, Ответ на уроке" in _marks(client, parent)
+    assert len(second) <= len(first) - 4  # the class, periods, memberships, marks, period marks, absences…
+
+
+def test_marks_changes_are_in_the_next_read(
+    client, parent, teacher, class_teacher, student, school, monday_lesson, make_lesson
+):
+    """A new mark, an absence's reason (R8) and a work type's weight (R3, the weighted average) — each is
+    on the marks page the parent opens next, though the page was cached a moment before."""
+    from attendance.services import absence_reason_set
+    from grading.models import WorkType
+    from grading.services import mark_column_add
+
+    oral = WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
+    test = WorkTypeFactory(school=school, name="Самостоятельная", short_name="Сам", weight=1)
+    mark_set(
+        actor=teacher,
+        column=mark_column_add(actor=teacher, lesson=monday_lesson, work_type=oral),
+        student=student,
+        text="5",
+    )
+    assert 'data-testid="average">5,00<' in _marks(client, parent)  # cached now
+    mark_set(
+        actor=teacher,
+        column=mark_column_add(actor=teacher, lesson=monday_lesson, work_type=test),
+        student=student,
+        text="2",
+    )
+    assert 'data-testid="average">3,50<' in _marks(client, parent)  # (5 + 2) / 2
+    test.weight = 3
+    test.save()  # the office changes a weight: every average of the school moves
+    assert 'data-testid="average">2,75<' in _marks(client, parent)  # (5 + 2×3) / 4
+    WorkType.objects.filter(pk=test.pk).update(name="x")  # bulk, no signal: not a path the office has
+
+    friday = make_lesson(date=dt.date(2026, 11, 20), number=1, teacher=teacher)
+    absence = absence_set(actor=teacher, lesson=friday, student=student, kind="absent", reason="Забыл отметить")
+    assert "1 (Б 0, У 0, Н 1)" in _marks(client, parent)
+    absence_reason_set(actor=class_teacher, absence=absence, reason="excused")
+    assert "1 (Б 0, У 1, Н 0)" in _marks(client, parent)
+
+
+def test_one_familys_cached_marks_are_never_anothers(client, parent, other_student, monday_lesson):
+    _marks(client, parent)
+    assert client.get(f"/diary/marks/?child={other_student.pk}").status_code == 404
+
+
+# --- the family's home (the third) ---------------------------------------------------------------------------
+
+
+def _home(client: Client, user) -> str:  # noqa: ANN001
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_family_home_shows_each_change_at_once(
+    client, parent, teacher, class_teacher, student, school, school_class, monday_lesson
+):
+    """The child's card (lessons and absences of the day, latest marks, the class teacher) is cached, and
+    a mark, an absence or a new class teacher is on the next home page all the same."""
+    from accounts.services import class_teacher_set
+    from grading.services import mark_column_add
+
+    html = _home(client, parent)
+    assert "Сложение дробей" in html and "Морозова" in html and "Отметок пока нет" in html  # cached now
+    work_type = WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
+    column = mark_column_add(actor=teacher, lesson=monday_lesson, work_type=work_type)
+    mark_set(actor=teacher, column=column, student=student, text="4")
+    assert '<span class="mark mark-4">4</span>' in _home(client, parent)
+    assert teacher.full_name not in _home(client, parent)
+    class_teacher_set(actor=None, school_class=school_class, teacher=teacher)  # the office changes it
+    assert f"Классный руководитель: {teacher.full_name}" in _home(client, parent)
+
+
+def test_one_familys_cached_card_is_never_anothers(client, parent, other_student, monday_lesson):
+    from accounts.services import parent_link
+    from accounts.tests.factories import UserFactory
+
+    assert "Иванов" in _home(client, parent)
+    other_parent = UserFactory(username="other_parent")
+    parent_link(actor=None, parent=other_parent, student=other_student, relation="father")
+    html = _home(Client(), other_parent)
+    assert "Смирнова" in html and "Иванов Пётр" not in html and "Сложение дробей" not in html
