@@ -219,6 +219,20 @@ def test_strangers_cannot_reach_any_write_of_the_lesson(client, request, lesson,
     assert not Mark.objects.exists() and not Absence.objects.exists() and not Homework.objects.exists()
 
 
+def test_a_teacher_taken_off_the_group_cannot_save_the_next_mark(client, teacher, column, student, other_student):
+    """The query that decides who may write is built once per worker and day (accounts.permissions,
+    issue 8) but reads the grants afresh: a teacher removed from the group at 10:00 saves nothing at
+    10:01, with no restart of anything."""
+    from accounts.services import teacher_unassign
+    from journal.models import TeachingAssignment
+
+    assert _cell(client, teacher, column, student, "5").status_code == 200
+    assignment = TeachingAssignment.objects.get(teacher=teacher, group=column.lesson.group, role="main")
+    teacher_unassign(actor=None, assignment=assignment, end=TODAY - dt.timedelta(days=1))
+    assert _cell(client, teacher, column, student, "4", version="1").status_code == 404
+    assert Mark.objects.get(column=column, student=student).value == 5
+
+
 def test_a_student_of_another_school_is_not_found(client, teacher, column, outsider_student):
     assert _cell(client, teacher, column, outsider_student, "5").status_code == 404
 
