@@ -12,9 +12,10 @@ Every write that can change a diary renews the stamps it touches: every history 
 absence, topic, homework and period mark change appends one, and ``grading.history.events_append``
 renews the group's stamp); through model signals a lesson (status, transfer, room), a remark, a homework
 file, a mark column, a timetable slot, a membership (the group's stamp), an enrollment, a holiday, a bell,
-a period, a work type, a student (their name) and a class — its name, its class teacher (the school's). Bulk writes that send no
-signals (seeding, imports, lessons generated from the timetable) are covered by the short lifetime of a
-cached page, ``TTL``.
+a period, a work type, a student (their name) and a class — its name, its class teacher (the school's).
+Bulk writes that send no signals (seeding, imports, lessons generated from the timetable) are covered by
+the short lifetime of a cached page, ``TTL``; the class teacher's appointment renews the school's stamp
+itself.
 
 Correctness does not depend on timing: the stamps are renewed when the write happens and again after its
 commit, so a week built from the database in between is stored under a stamp nobody asks for later.

@@ -10,7 +10,8 @@ absences; parents open the diary — in the proportions of a school morning, on 
 
 Proportions: one in four simulated users is a teacher (a district school has ~57 teachers and ~1,000
 parents, but at 8 a.m. nearly every teacher is at work and only some parents look); a teacher waits 2–8 s
-between actions, a parent 5–15 s. A few users log in through the real form (Argon2 included).
+between actions, a parent 5–15 s. A few users log in through the real form (Argon2 included). Every
+simulated person keeps one connection open between actions, as a browser does.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import os
 import random
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, events, task
 
 VAR = Path(__file__).resolve().parent / "var"
 USERS = json.loads((VAR / "users.json").read_text()) if (VAR / "users.json").exists() else {"teachers": []}
@@ -30,6 +32,8 @@ TEACHERS = itertools.cycle(USERS.get("teachers") or [None])
 PARENTS = itertools.cycle(USERS.get("parents") or [None])
 TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
 FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+CSRF_COOKIE = re.compile(r"(?:^|[;,]\s*)csrftoken=([^;]+)")
+FORM = "application/x-www-form-urlencoded"
 VERSION = re.compile(r'data-version="(\d*)"')
 CELL = re.compile(
     r'data-column="(\d+)" data-student="(\d+)" data-version="(\d*)"[^>]*>(?:(?!<td).)*?<input class="mk"[^>]*'
@@ -40,7 +44,21 @@ SAVES = open(VAR / f"saves-{os.getpid()}.jsonl", "a", buffering=1)  # noqa: SIM1
 MARKS = ["5", "4", "3", "2"]
 
 
-class _Session(HttpUser):
+def _csrf_cookie(response: object) -> str:
+    """The csrftoken a response sets, if any (read from its Set-Cookie headers)."""
+    headers = response.headers  # type: ignore[attr-defined]
+    values = headers.getlist("Set-Cookie") if hasattr(headers, "getlist") else [headers.get("Set-Cookie") or ""]
+    for value in values:
+        found = CSRF_COOKIE.search(value)
+        if found:
+            return found.group(1)
+    return ""
+
+
+class _Session(FastHttpUser):
+    """geventhttpclient (FastHttpUser), not requests: the load generator shares the server's two cores,
+    and every CPU-millisecond it spends is one the server does not get."""
+
     abstract = True
 
     def _cookies(self, **more: str) -> dict[str, str]:
@@ -49,13 +67,19 @@ class _Session(HttpUser):
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
 
     def _get(self, url: str, name: str) -> str:
-        with self.client.get(url, headers=self._cookies(), name=name, catch_response=True) as response:
-            if response.status_code != 200 or "/accounts/login/" in response.url:
-                response.failure(f"{response.status_code} {response.url}")
+        # No redirects followed: every page of the mix answers 200 itself; a 302 (to the login) is a failure.
+        with self.client.get(
+            url, headers=self._cookies(), name=name, catch_response=True, allow_redirects=False
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"{response.status_code} {response.headers.get('Location') or ''}")
                 return ""
-            if "csrftoken" in response.cookies:
-                self.csrf = response.cookies["csrftoken"]
+            self.csrf = _csrf_cookie(response) or self.csrf
             return response.text
+
+    def _post(self, url: str, data: dict, name: str):  # noqa: ANN202 (locust's context manager)
+        headers = {**self._cookies(), "X-CSRFToken": self.token, "HX-Request": "true", "Content-Type": FORM}
+        return self.client.post(url, data=urlencode(data), headers=headers, name=name, catch_response=True)
 
 
 class Teacher(_Session):
@@ -97,9 +121,7 @@ class Teacher(_Session):
         key = (column, student)
         value = random.choice([m for m in MARKS if m != self.values.get(key)])
         data = {"column": column, "student": student, "value": value, "version": self.versions.get(key, "")}
-        headers = {**self._cookies(), "X-CSRFToken": self.token, "HX-Request": "true"}
-        url = f"/journal/lessons/{lesson}/cell/"
-        with self.client.post(url, data=data, headers=headers, name="POST cell", catch_response=True) as response:
+        with self._post(f"/journal/lessons/{lesson}/cell/", data, "POST cell") as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}: {response.text[:200]}")
                 return
@@ -116,9 +138,7 @@ class Teacher(_Session):
         student = random.choice(self.lesson["attend"])
         kind = random.choice(["absent", "late", ""])
         data = {"student": student, "kind": kind, "minutes": "5" if kind == "late" else ""}
-        headers = {**self._cookies(), "X-CSRFToken": self.token, "HX-Request": "true"}
-        url = f"/journal/lessons/{lesson}/attendance/"
-        with self.client.post(url, data=data, headers=headers, name="POST attendance", catch_response=True) as r:
+        with self._post(f"/journal/lessons/{lesson}/attendance/", data, "POST attendance") as r:
             if r.status_code != 200:
                 r.failure(f"{r.status_code}: {r.text[:200]}")
 
@@ -147,7 +167,7 @@ class Parent(_Session):
         self._get("/", "/ (family home)")
 
 
-class LoggingIn(HttpUser):
+class LoggingIn(FastHttpUser):
     """A few people log in through the form at the peak (the demo parent; Argon2 and axes included)."""
 
     fixed_count = 2
@@ -155,15 +175,13 @@ class LoggingIn(HttpUser):
 
     @task
     def login(self) -> None:
-        self.client.cookies.clear()
         page = self.client.get("/accounts/login/", name="/accounts/login/")
-        token = FORM_TOKEN.search(page.text)
-        csrf = page.cookies.get("csrftoken", "")
+        token = FORM_TOKEN.search(page.text or "")
         data = {"username": "parent", "password": "demo12345", "csrfmiddlewaretoken": token.group(1) if token else ""}
         with self.client.post(
             "/accounts/login/",
-            data=data,
-            headers={"Cookie": f"csrftoken={csrf}"},
+            data=urlencode(data),
+            headers={"Cookie": f"csrftoken={_csrf_cookie(page)}", "Content-Type": FORM},
             name="POST /accounts/login/",
             allow_redirects=False,
             catch_response=True,

@@ -104,9 +104,11 @@ def main() -> None:
         parent = users["parents"][i % len(users["parents"])]
         client = client_of(parent["session"])
         hit("/ (family home)", client, "get", "/")
+        hit("/ (family) again", client, "get", "/")
         hit("/diary/", client, "get", "/diary/")
         hit("/diary/ again", client, "get", "/diary/")
         hit("/diary/marks/", client, "get", "/diary/marks/")
+        hit("/diary/marks/ again", client, "get", "/diary/marks/")
     print(f"{'page':<22} {'CPU p50':>8} {'CPU mean':>9} {'queries':>8}")
     for name, values in cpu.items():
         p50, mean = statistics.median(values), statistics.mean(values)
