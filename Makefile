@@ -165,6 +165,10 @@ check-chromium:
 		echo "The archive tests check signatures with poppler's pdfsig as well. Install it with:"; \
 		echo "    sudo apt-get install -y poppler-utils"; \
 		exit 1; }
+	@{ command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } && command -v systemd-analyze >/dev/null 2>&1 || { \
+		echo "The deployment test runs deploy/nginx in front of gunicorn and checks deploy/systemd. Install:"; \
+		echo "    sudo apt-get install -y nginx systemd && sudo systemctl disable --now nginx"; \
+		exit 1; }
 
 # ---------------------------------------------------------------------------------------------------
 # Code style.
