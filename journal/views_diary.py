@@ -119,6 +119,8 @@ def diary_marks(request: HttpRequest) -> HttpResponse:
     if child is None:
         return _no_diary(request)
     today, period = timezone.localdate(), request.GET.get("period") or ""
+    if not period.isdigit():
+        period = ""  # an unknown period shows the current one; one cache entry for both, not one per typo
 
     def build() -> Rendered:
         data = diary.diary_marks(child, today, period)
