@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -34,10 +35,28 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-TTL = 300  # seconds a built week is kept at most
+TTL = 300  # seconds a built page is kept at most
+# Part of every key: change it whenever what is cached changes shape (a class renamed or moved, a template
+# split), so that the processes of a new release never unpickle what an old one stored.
+SHAPE = "2"
 STAMP_TTL = 60 * 60 * 24 * 7
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A page's own part, rendered once for all its readers and cached here, and what the page around it
+    needs to know of it."""
+
+    html: str
+    class_name: str = ""
+    monday: dt.date | None = None
+
+    @property
+    def safe_html(self) -> str:
+        return mark_safe(self.html)  # noqa: S308 (rendered by our own template, escaped there)
 
 
 def _prefix() -> str:
@@ -81,7 +100,7 @@ def cached(student: Any, what: str, group_ids: Iterable[int], build: Callable[[]
     nothing in the student's school and in ``group_ids`` has changed since."""
     keys = [_school_key(student.school_id)] + [_group_key(g) for g in sorted(set(group_ids))]
     digest = hashlib.sha256("|".join([*keys, *_stamps(keys)]).encode()).hexdigest()[:32]
-    key = f"{_prefix()}{what}:{student.pk}:{get_language()}:{digest}"
+    key = f"{_prefix()}{what}:{SHAPE}:{student.pk}:{get_language()}:{digest}"
     value = cache.get(key)
     if value is None:
         value = build()

@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -21,7 +20,7 @@ from accounts.models import Role, User
 from accounts.permissions import roles_of
 
 from . import health, selectors
-from .diary_cache import cached_child_card
+from .diary_cache import Rendered, cached_child_card
 from .models import Student
 
 SCHOOL_STAFF = {Role.DIRECTOR, Role.DEPUTY, Role.ADMINISTRATOR, Role.SECRETARY}
@@ -74,11 +73,11 @@ def _child_cards(user: User, day: dt.date) -> list[str]:
     cards = []
     for student in selectors.children_of(user):
 
-        def build(student: Student = student) -> str:
+        def build(student: Student = student) -> Rendered:
             summary = selectors.child_summary(student, day)
-            return render_to_string("journal/partials/_home_child.html", {"child": summary})
+            return Rendered(render_to_string("journal/partials/_home_child.html", {"child": summary}))
 
-        cards.append(mark_safe(cached_child_card(student, day, build)))  # noqa: S308 (our template)
+        cards.append(cached_child_card(student, day, build).safe_html)
     return cards
 
 

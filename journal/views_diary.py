@@ -8,7 +8,6 @@ is the acknowledgement, which the service allows to a parent of that child alone
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +19,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,25 +26,11 @@ from accounts.models import ParentLink
 from accounts.permissions import get_class_for, students_for
 
 from . import diary
-from .diary_cache import cached_marks, cached_week
+from .diary_cache import Rendered, cached_marks, cached_week
 from .diary_extract import class_students, extract_pdf, month_bounds
 from .models import DiaryAcknowledgement, Student, Weekday
 
 WEEKDAYS = [label for _value, label in Weekday.choices]
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A diary page's own part, rendered once for all its readers and cached (journal/diary_cache.py), and
-    what the page around it needs to know of it."""
-
-    html: str
-    class_name: str = ""
-    monday: dt.date | None = None
-
-    @property
-    def safe_html(self) -> str:
-        return mark_safe(self.html)  # noqa: S308 (rendered by our own template, escaped there)
 
 
 def _children(request: HttpRequest, week: dt.date | None = None) -> tuple[list[Student], Student | None]:

@@ -29,11 +29,16 @@ def monday_lesson(group, teacher, student, make_lesson, quarters, school):
     return lesson
 
 
-def _week(client: Client, parent) -> str:  # noqa: ANN001
-    client.force_login(parent)
-    response = client.get("/diary/")
+def _page(client: Client, user, url: str = "/diary/") -> str:  # noqa: ANN001
+    """The page as ``user`` reads it (the diary week by default)."""
+    client.force_login(user)
+    response = client.get(url)
     assert response.status_code == 200
     return response.content.decode()
+
+
+def _week(client: Client, parent) -> str:  # noqa: ANN001
+    return _page(client, parent)
 
 
 def test_an_unchanged_week_is_not_built_again(client, parent, monday_lesson, django_assert_max_num_queries):
@@ -123,13 +128,6 @@ def test_one_familys_cached_week_is_never_anothers(client, parent, other_student
 # --- the marks page (the second most read page of the peak) -------------------------------------------------
 
 
-def _marks(client: Client, parent) -> str:  # noqa: ANN001
-    client.force_login(parent)
-    response = client.get("/diary/marks/")
-    assert response.status_code == 200
-    return response.content.decode()
-
-
 def test_unchanged_marks_are_not_built_again(client, parent, teacher, student, school, monday_lesson):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -144,9 +142,9 @@ def test_unchanged_marks_are_not_built_again(client, parent, teacher, student, s
         text="4",
     )
     with CaptureQueriesContext(connection) as first:
-        _marks(client, parent)
+        _page(client, parent, "/diary/marks/")
     with CaptureQueriesContext(connection) as second:
-        assert "23.11, Ответ на уроке" in _marks(client, parent)
+        assert "23.11, Ответ на уроке" in _page(client, parent, "/diary/marks/")
     assert len(second) <= len(first) - 4  # the class, periods, memberships, marks, period marks, absences…
 
 
@@ -167,39 +165,32 @@ def test_marks_changes_are_in_the_next_read(
         student=student,
         text="5",
     )
-    assert 'data-testid="average">5,00<' in _marks(client, parent)  # cached now
+    assert 'data-testid="average">5,00<' in _page(client, parent, "/diary/marks/")  # cached now
     mark_set(
         actor=teacher,
         column=mark_column_add(actor=teacher, lesson=monday_lesson, work_type=test),
         student=student,
         text="2",
     )
-    assert 'data-testid="average">3,50<' in _marks(client, parent)  # (5 + 2) / 2
+    assert 'data-testid="average">3,50<' in _page(client, parent, "/diary/marks/")  # (5 + 2) / 2
     test.weight = 3
     test.save()  # the office changes a weight: every average of the school moves
-    assert 'data-testid="average">2,75<' in _marks(client, parent)  # (5 + 2×3) / 4
+    assert 'data-testid="average">2,75<' in _page(client, parent, "/diary/marks/")  # (5 + 2×3) / 4
     WorkType.objects.filter(pk=test.pk).update(name="x")  # bulk, no signal: not a path the office has
 
     friday = make_lesson(date=dt.date(2026, 11, 20), number=1, teacher=teacher)
     absence = absence_set(actor=teacher, lesson=friday, student=student, kind="absent", reason="Забыл отметить")
-    assert "1 (Б 0, У 0, Н 1)" in _marks(client, parent)
+    assert "1 (Б 0, У 0, Н 1)" in _page(client, parent, "/diary/marks/")
     absence_reason_set(actor=class_teacher, absence=absence, reason="excused")
-    assert "1 (Б 0, У 1, Н 0)" in _marks(client, parent)
+    assert "1 (Б 0, У 1, Н 0)" in _page(client, parent, "/diary/marks/")
 
 
 def test_one_familys_cached_marks_are_never_anothers(client, parent, other_student, monday_lesson):
-    _marks(client, parent)
+    _page(client, parent, "/diary/marks/")
     assert client.get(f"/diary/marks/?child={other_student.pk}").status_code == 404
 
 
 # --- the family's home (the third) ---------------------------------------------------------------------------
-
-
-def _home(client: Client, user) -> str:  # noqa: ANN001
-    client.force_login(user)
-    response = client.get("/")
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def test_the_family_home_shows_each_change_at_once(
@@ -210,23 +201,23 @@ def test_the_family_home_shows_each_change_at_once(
     from accounts.services import class_teacher_set
     from grading.services import mark_column_add
 
-    html = _home(client, parent)
+    html = _page(client, parent, "/")
     assert "Сложение дробей" in html and "Морозова" in html and "Отметок пока нет" in html  # cached now
     work_type = WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
     column = mark_column_add(actor=teacher, lesson=monday_lesson, work_type=work_type)
     mark_set(actor=teacher, column=column, student=student, text="4")
-    assert '<span class="mark mark-4">4</span>' in _home(client, parent)
-    assert teacher.full_name not in _home(client, parent)
+    assert '<span class="mark mark-4">4</span>' in _page(client, parent, "/")
+    assert teacher.full_name not in _page(client, parent, "/")
     class_teacher_set(actor=None, school_class=school_class, teacher=teacher)  # the office changes it
-    assert f"Классный руководитель: {teacher.full_name}" in _home(client, parent)
+    assert f"Классный руководитель: {teacher.full_name}" in _page(client, parent, "/")
 
 
 def test_one_familys_cached_card_is_never_anothers(client, parent, other_student, monday_lesson):
     from accounts.services import parent_link
     from accounts.tests.factories import UserFactory
 
-    assert "Иванов" in _home(client, parent)
+    assert "Иванов" in _page(client, parent, "/")
     other_parent = UserFactory(username="other_parent")
     parent_link(actor=None, parent=other_parent, student=other_student, relation="father")
-    html = _home(Client(), other_parent)
+    html = _page(Client(), other_parent, "/")
     assert "Смирнова" in html and "Иванов Пётр" not in html and "Сложение дробей" not in html
