@@ -152,7 +152,8 @@ def test_marks_changes_are_in_the_next_read(
     client, parent, teacher, class_teacher, student, school, monday_lesson, make_lesson
 ):
     """A new mark, an absence's reason (R8) and a work type's weight (R3, the weighted average) — each is
-    on the marks page the parent opens next, though the page was cached a moment before."""
+    on the marks page the parent opens next, though the page was cached a moment before (results visible
+    to parents within a day, R7; a period mark: journal/tests/test_diary.py)."""
     from attendance.services import absence_reason_set
     from grading.models import WorkType
     from grading.services import mark_column_add
@@ -186,6 +187,7 @@ def test_marks_changes_are_in_the_next_read(
 
 
 def test_one_familys_cached_marks_are_never_anothers(client, parent, other_student, monday_lesson):
+    """R15: a parent reads only their own child, cached or not."""
     _page(client, parent, "/diary/marks/")
     assert client.get(f"/diary/marks/?child={other_student.pk}").status_code == 404
 
@@ -213,6 +215,7 @@ def test_the_family_home_shows_each_change_at_once(
 
 
 def test_one_familys_cached_card_is_never_anothers(client, parent, other_student, monday_lesson):
+    """R15: the other family's home shows their child only, though ours was cached just before."""
     from accounts.services import parent_link
     from accounts.tests.factories import UserFactory
 
