@@ -41,6 +41,18 @@ def _week(client: Client, parent) -> str:  # noqa: ANN001
     return _page(client, parent)
 
 
+def _mark(teacher, lesson, work_type, student, text: str) -> None:  # noqa: ANN001
+    """The teacher puts a mark of ``work_type`` in a new column of the lesson."""
+    from grading.services import mark_column_add
+
+    mark_set(
+        actor=teacher,
+        column=mark_column_add(actor=teacher, lesson=lesson, work_type=work_type),
+        student=student,
+        text=text,
+    )
+
+
 def test_an_unchanged_week_is_not_built_again(client, parent, monday_lesson, django_assert_max_num_queries):
     client.force_login(parent)
     from django.db import connection
@@ -132,15 +144,8 @@ def test_unchanged_marks_are_not_built_again(client, parent, teacher, student, s
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from grading.services import mark_column_add
-
     work_type = WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
-    mark_set(
-        actor=teacher,
-        column=mark_column_add(actor=teacher, lesson=monday_lesson, work_type=work_type),
-        student=student,
-        text="4",
-    )
+    _mark(teacher, monday_lesson, work_type, student, "4")
     with CaptureQueriesContext(connection) as first:
         _page(client, parent, "/diary/marks/")
     with CaptureQueriesContext(connection) as second:
@@ -156,23 +161,12 @@ def test_marks_changes_are_in_the_next_read(
     to parents within a day, R7; a period mark: journal/tests/test_diary.py)."""
     from attendance.services import absence_reason_set
     from grading.models import WorkType
-    from grading.services import mark_column_add
 
     oral = WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
     test = WorkTypeFactory(school=school, name="Самостоятельная", short_name="Сам", weight=1)
-    mark_set(
-        actor=teacher,
-        column=mark_column_add(actor=teacher, lesson=monday_lesson, work_type=oral),
-        student=student,
-        text="5",
-    )
+    _mark(teacher, monday_lesson, oral, student, "5")
     assert 'data-testid="average">5,00<' in _page(client, parent, "/diary/marks/")  # cached now
-    mark_set(
-        actor=teacher,
-        column=mark_column_add(actor=teacher, lesson=monday_lesson, work_type=test),
-        student=student,
-        text="2",
-    )
+    _mark(teacher, monday_lesson, test, student, "2")
     assert 'data-testid="average">3,50<' in _page(client, parent, "/diary/marks/")  # (5 + 2) / 2
     test.weight = 3
     test.save()  # the office changes a weight: every average of the school moves
@@ -201,13 +195,11 @@ def test_the_family_home_shows_each_change_at_once(
     """The child's card (lessons and absences of the day, latest marks, the class teacher) is cached, and
     a mark, an absence or a new class teacher is on the next home page all the same."""
     from accounts.services import class_teacher_set
-    from grading.services import mark_column_add
 
     html = _page(client, parent, "/")
     assert "Сложение дробей" in html and "Морозова" in html and "Отметок пока нет" in html  # cached now
     work_type = WorkTypeFactory(school=school, name="Ответ на уроке", short_name="Отв", weight=1)
-    column = mark_column_add(actor=teacher, lesson=monday_lesson, work_type=work_type)
-    mark_set(actor=teacher, column=column, student=student, text="4")
+    _mark(teacher, monday_lesson, work_type, student, "4")
     assert '<span class="mark mark-4">4</span>' in _page(client, parent, "/")
     assert teacher.full_name not in _page(client, parent, "/")
     class_teacher_set(actor=None, school_class=school_class, teacher=teacher)  # the office changes it
