@@ -123,21 +123,22 @@ def cached_week(student: Any, day: dt.date, build: Callable[[], Any]) -> Any:
     return cached(student, f"w:{day.isoformat()}", group_ids, build)
 
 
-def cached_marks(student: Any, day: dt.date, period: str, build: Callable[[], Any]) -> Any:
-    """The marks page on ``day`` for ``period`` (as asked: empty is the current one): under every group the
-    student was ever a member of, since a period reaches back to groups left months ago."""
+def _groups_ever(student: Any) -> Iterable[int]:
+    """Every group the student was ever a member of: a period, or the latest marks, reach back to groups
+    left months ago."""
     from .models import GroupMembership
 
-    group_ids = GroupMembership.objects.filter(student=student).values_list("group_id", flat=True)
-    return cached(student, f"m:{day.isoformat()}:{period[:20]}", group_ids, build)
+    return GroupMembership.objects.filter(student=student).values_list("group_id", flat=True)
+
+
+def cached_marks(student: Any, day: dt.date, period: str, build: Callable[[], Any]) -> Any:
+    """The marks page on ``day`` for ``period`` (as asked: empty is the current one)."""
+    return cached(student, f"m:{day.isoformat()}:{period[:20]}", _groups_ever(student), build)
 
 
 def cached_child_card(student: Any, day: dt.date, build: Callable[[], Any]) -> Any:
     """The child's card on the family's home for ``day`` (lessons of the day, latest marks of any group)."""
-    from .models import GroupMembership
-
-    group_ids = GroupMembership.objects.filter(student=student).values_list("group_id", flat=True)
-    return cached(student, f"h:{day.isoformat()}", group_ids, build)
+    return cached(student, f"h:{day.isoformat()}", _groups_ever(student), build)
 
 
 # --- what changes a diary ---------------------------------------------------------------------------------

@@ -137,6 +137,22 @@ def test_one_familys_cached_week_is_never_anothers(client, parent, other_student
     assert client.get(f"/diary/?child={other_student.pk}").status_code == 404
 
 
+def test_the_confirmation_is_each_parents_own_on_a_shared_cached_week(client, parent, student, monday_lesson):
+    """R19: the week is cached once for the child, the confirmation is not part of it — the mother's
+    confirmation shows on her next read, and the father, reading the same cached week, still confirms."""
+    from accounts.services import parent_link
+    from accounts.tests.factories import UserFactory
+
+    father = UserFactory(username="father")
+    parent_link(actor=None, parent=father, student=student, relation="father")
+    assert "Сложение дробей" in _week(client, parent)  # cached now
+    client.post("/diary/acknowledge/", {"child": student.pk, "week": "2026-11-23"})
+    assert "Вы подтвердили эту неделю" in _week(client, parent)
+    html = _week(Client(), father)
+    assert "Сложение дробей" in html and "Вы подтвердили эту неделю" not in html
+    assert 'action="/diary/acknowledge/"' in html
+
+
 # --- the marks page (the second most read page of the peak) -------------------------------------------------
 
 
